@@ -1,0 +1,3 @@
+//! # herald-hub
+//!
+//! The reference hub (issue 3). Not implemented yet.
