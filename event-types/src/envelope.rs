@@ -467,6 +467,8 @@ impl Envelope {
     }
 }
 
+/// Two envelopes are equal when every field is, `data` compared as JSON values (so the
+/// same event pretty-printed and compact is equal; key order and whitespace do not matter).
 impl PartialEq for Envelope {
     fn eq(&self, other: &Self) -> bool {
         self.id == other.id
@@ -476,9 +478,17 @@ impl PartialEq for Envelope {
             && self.timestamp == other.timestamp
             && self.source == other.source
             && self.subject == other.subject
-            && self.data.get() == other.data.get()
+            && same_json(&self.data, &other.data)
             && self.is_final == other.is_final
     }
+}
+
+fn same_json(a: &RawValue, b: &RawValue) -> bool {
+    a.get() == b.get()
+        || matches!(
+            (serde_json::from_str::<serde_json::Value>(a.get()), serde_json::from_str::<serde_json::Value>(b.get())),
+            (Ok(a), Ok(b)) if a == b
+        )
 }
 
 #[cfg(test)]
