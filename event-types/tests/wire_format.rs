@@ -10,7 +10,9 @@ mod support;
 use std::path::PathBuf;
 
 use herald_event_types::frame::*;
-use herald_event_types::{CATALOGUE, CatalogueEvent, ChannelName, ClientFrame, Envelope, EventId, ServerFrame, Timestamp};
+use herald_event_types::{
+    CATALOGUE, CatalogueEvent, ChannelName, ClientFrame, Envelope, EventId, ServerFrame, Timestamp,
+};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -72,7 +74,12 @@ fn every_catalogue_event_round_trips_through_its_fixture() {
         let decoded = Envelope::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let typed = CatalogueEvent::from_envelope(&decoded).unwrap().expect("a catalogue type");
         assert_eq!(&typed, event, "{} decodes into the sample", path.display());
-        assert_eq!(as_value(&expected.to_json()), as_value(&text), "{}: the sample encodes into the fixture", path.display());
+        assert_eq!(
+            as_value(&expected.to_json()),
+            as_value(&text),
+            "{}: the sample encodes into the fixture",
+            path.display()
+        );
     }
 }
 
@@ -88,7 +95,10 @@ fn sample_envelope() -> Envelope {
 
 fn client_frames() -> Vec<(&'static str, ClientFrame)> {
     vec![
-        ("client-authenticate", ClientFrame::Authenticate(Authenticate { id: Some(1), token: "eyJhbGciOiJIUzI1NiJ9.e30.sig".into() })),
+        (
+            "client-authenticate",
+            ClientFrame::Authenticate(Authenticate { id: Some(1), token: "eyJhbGciOiJIUzI1NiJ9.e30.sig".into() }),
+        ),
         (
             "client-subscribe",
             ClientFrame::Subscribe(Subscribe {
@@ -109,9 +119,19 @@ fn client_frames() -> Vec<(&'static str, ClientFrame)> {
                 history: Some(50),
             }),
         ),
-        ("client-unsubscribe", ClientFrame::Unsubscribe(Unsubscribe { id: Some(9), channel: channel("pipeline"), subject: "p-42".parse().unwrap() })),
+        (
+            "client-unsubscribe",
+            ClientFrame::Unsubscribe(Unsubscribe {
+                id: Some(9),
+                channel: channel("pipeline"),
+                subject: "p-42".parse().unwrap(),
+            }),
+        ),
         ("client-publish", ClientFrame::Publish(Publish { id: Some(10), channel: None, event: sample_envelope() })),
-        ("client-publish-channel", ClientFrame::Publish(Publish { id: Some(11), channel: Some(channel("builds")), event: sample_envelope() })),
+        (
+            "client-publish-channel",
+            ClientFrame::Publish(Publish { id: Some(11), channel: Some(channel("builds")), event: sample_envelope() }),
+        ),
         ("client-ping", ClientFrame::Ping(Ping { id: Some(12) })),
     ]
 }
@@ -128,7 +148,14 @@ fn server_frames() -> Vec<(&'static str, ServerFrame)> {
                 expires_at: Timestamp::parse("2026-11-22T11:00:00Z").unwrap(),
             }),
         ),
-        ("server-auth-error", ServerFrame::AuthError(AuthError { reply_to: None, code: AuthErrorCode::TokenExpired, message: "token expired".into() })),
+        (
+            "server-auth-error",
+            ServerFrame::AuthError(AuthError {
+                reply_to: None,
+                code: AuthErrorCode::TokenExpired,
+                message: "token expired".into(),
+            }),
+        ),
         (
             "server-subscribed",
             ServerFrame::Subscribed(Subscribed {
@@ -141,15 +168,43 @@ fn server_frames() -> Vec<(&'static str, ServerFrame)> {
                 replayed: 3,
             }),
         ),
-        ("server-unsubscribed", ServerFrame::Unsubscribed(Unsubscribed { reply_to: Some(9), channel: channel("pipeline"), subject: "p-42".parse().unwrap() })),
-        ("server-published", ServerFrame::Published(Published { reply_to: Some(10), channel: channel("pipeline"), offset: 1044, duplicate: false })),
+        (
+            "server-unsubscribed",
+            ServerFrame::Unsubscribed(Unsubscribed {
+                reply_to: Some(9),
+                channel: channel("pipeline"),
+                subject: "p-42".parse().unwrap(),
+            }),
+        ),
+        (
+            "server-published",
+            ServerFrame::Published(Published {
+                reply_to: Some(10),
+                channel: channel("pipeline"),
+                offset: 1044,
+                duplicate: false,
+            }),
+        ),
         ("server-pong", ServerFrame::Pong(Pong { reply_to: Some(12) })),
         (
             "server-error",
-            ServerFrame::Error(ErrorFrame { reply_to: Some(8), code: ErrorCode::Forbidden, message: "no subscribe permission for security".into() }),
+            ServerFrame::Error(ErrorFrame {
+                reply_to: Some(8),
+                code: ErrorCode::Forbidden,
+                message: "no subscribe permission for security".into(),
+            }),
         ),
-        ("server-event", ServerFrame::Event(EventFrame { channel: channel("pipeline"), offset: 1044, event: sample_envelope() })),
-        ("server-subject-ended", ServerFrame::SubjectEnded(SubjectEnded { channel: channel("pipeline"), subject: "p-42/e-7".parse().unwrap() })),
+        (
+            "server-event",
+            ServerFrame::Event(EventFrame { channel: channel("pipeline"), offset: 1044, event: sample_envelope() }),
+        ),
+        (
+            "server-subject-ended",
+            ServerFrame::SubjectEnded(SubjectEnded {
+                channel: channel("pipeline"),
+                subject: "p-42/e-7".parse().unwrap(),
+            }),
+        ),
     ]
 }
 
@@ -185,7 +240,10 @@ fn every_server_frame_round_trips_through_its_fixture() {
 fn frames_whose_type_comes_last_decode() {
     // Hand-written fixtures: never regenerated.
     let text = read(&fixtures().join("frames/client-subscribe-type-last.json"));
-    assert!(text.trim_end().trim_end_matches('}').trim_end().ends_with(r#""type": "subscribe""#), "type really is last");
+    assert!(
+        text.trim_end().trim_end_matches('}').trim_end().ends_with(r#""type": "subscribe""#),
+        "type really is last"
+    );
     assert_eq!(ClientFrame::decode(&text).unwrap(), client_frames()[1].1);
 
     let text = read(&fixtures().join("frames/server-event-type-last.json"));

@@ -1,1 +1,1 @@
-pub mod samples;
+pub(crate) mod samples;

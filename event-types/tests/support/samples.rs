@@ -32,7 +32,12 @@ fn execution(status: ExecutionStatus, progress: u8, step: &str) -> Execution {
         progress: Some(progress),
         current_step: Some(step.into()),
         steps: Some(vec![
-            ExecutionStep { name: "build".into(), status: StepStatus::Completed, duration_ms: Some(41_200), ..Default::default() },
+            ExecutionStep {
+                name: "build".into(),
+                status: StepStatus::Completed,
+                duration_ms: Some(41_200),
+                ..Default::default()
+            },
             ExecutionStep { name: "test".into(), status: StepStatus::Running, ..Default::default() },
         ]),
         trigger: Some("push".into()),
@@ -94,7 +99,7 @@ fn result(success: bool) -> PatchResult {
 }
 
 /// `(event_type, event)` for every catalogue event.
-pub fn samples() -> Vec<CatalogueEvent> {
+pub(crate) fn samples() -> Vec<CatalogueEvent> {
     use CatalogueEvent as C;
     vec![
         C::PipelineCreated(PipelineCreated { pipeline_id: "p-42".into(), pipeline: pipeline() }),

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every check and test of the repository: the README's test command, and what
+# `.ci/run` calls. Installs what it needs first, idempotently (fresh machine or reused).
+#
+#   ./scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/setup.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "setup"
+ensure_wasm_target
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+
+step "cargo test"
+cargo test --workspace --all-features --locked
+
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked --quiet
+
+step "wasm32 build of the crates that run in browsers"
+cargo build --locked --target wasm32-unknown-unknown -p herald-event-types -p herald-subscriber -p herald-wasm
+
+step "all checks passed"
