@@ -1,3 +1,6 @@
 //! # herald-hub
 //!
-//! The reference hub (issue 3). Not implemented yet.
+//! The reference hub (issue 3), in progress.
+
+pub mod auth;
+pub mod broker;

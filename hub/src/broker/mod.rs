@@ -1,0 +1,121 @@
+//! Brokers: where events get their offsets, live in history, and are deduplicated.
+//!
+//! INTERFACE STUB — being implemented (see the hub issue). Signatures are fixed.
+
+pub mod memory;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use herald_event_types::{ChannelName, Envelope, Subject};
+
+pub use memory::MemoryBroker;
+
+/// One stored event.
+#[derive(Debug)]
+pub struct StoredEvent {
+    /// Its offset in the channel (from 1).
+    pub offset: u64,
+    /// Its subject.
+    pub subject: Subject,
+    /// Whether it ends its subject.
+    pub is_final: bool,
+    /// The complete `event` frame, serialised once and shared by every subscriber.
+    pub frame: Utf8Bytes,
+}
+
+/// The outcome of [`Broker::append`].
+#[derive(Debug, Clone)]
+pub struct Appended {
+    /// The channel holding the event: for a duplicate, the channel of the first publish.
+    pub channel: ChannelName,
+    /// The event's offset: for a duplicate, the first publish's offset.
+    pub offset: u64,
+    /// Whether the id was already published in this tenant within the dedup window.
+    pub duplicate: bool,
+    /// The stored event, to fan out; `None` for a duplicate (never delivered again).
+    pub event: Option<Arc<StoredEvent>>,
+}
+
+/// Which part of a channel's history to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryQuery {
+    /// Nothing (a plain live subscription): only the position is returned.
+    Position,
+    /// Events after `offset` of `epoch`, oldest first, at most `limit`.
+    Since {
+        /// The epoch the client saw.
+        epoch: String,
+        /// The last offset the client saw.
+        offset: u64,
+        /// At most this many events.
+        limit: usize,
+    },
+    /// The latest `limit` matching events, oldest first.
+    Latest {
+        /// At most this many events.
+        limit: usize,
+    },
+}
+
+/// The answer to [`Broker::history`].
+#[derive(Debug, Clone)]
+pub struct History {
+    /// The channel's epoch.
+    pub epoch: Arc<str>,
+    /// The channel's latest offset (0 when it has no events yet).
+    pub latest: u64,
+    /// For `Since`: whether history is continuous from `offset` (same epoch, offset not
+    /// beyond `latest`, nothing after it evicted). Always `false` for the other queries.
+    pub recovered: bool,
+    /// The matching events (subject prefix on whole segments), oldest first.
+    pub events: Vec<Arc<StoredEvent>>,
+}
+
+/// A broker failure; the request may be retried.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BrokerError {
+    /// The broker cannot be reached.
+    #[error("broker unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Configuration of the memory broker.
+#[derive(Debug, Clone)]
+pub struct MemoryConfig {
+    /// Events kept per (tenant, channel). Default 1000.
+    pub history_size: usize,
+    /// How long events are kept. Default 1 hour.
+    pub history_ttl: Duration,
+    /// How long event ids are remembered for dedup. Default 10 minutes.
+    pub dedup_window: Duration,
+    /// At most this many ids remembered per tenant (oldest forgotten first). Default 250,000.
+    pub dedup_max_ids: usize,
+}
+
+/// Storage and sequencing of events.
+pub trait Broker: Send + Sync + 'static {
+    /// Appends `event` to `(tenant, channel)` unless its id was seen in the tenant within
+    /// the dedup window.
+    fn append(
+        &self,
+        tenant: &str,
+        channel: &ChannelName,
+        event: &Envelope,
+    ) -> impl Future<Output = Result<Appended, BrokerError>> + Send;
+
+    /// Reads history of `(tenant, channel)` matching `subject`.
+    fn history(
+        &self,
+        tenant: &str,
+        channel: &ChannelName,
+        subject: &Subject,
+        query: HistoryQuery,
+    ) -> impl Future<Output = Result<History, BrokerError>> + Send;
+
+    /// Whether the broker can serve requests (for `/readyz`).
+    fn is_ready(&self) -> impl Future<Output = bool> + Send;
+}
