@@ -1,7 +1,15 @@
 //! Brokers: where events get their offsets, live in history, and are deduplicated.
 //!
-//! INTERFACE STUB — being implemented (see the hub issue). Signatures are fixed.
+//! A [`Broker`] is the hub's single source of order: for each (tenant, channel) it assigns
+//! offsets (from 1, +1 per accepted event, never repeated inside an epoch), keeps a bounded
+//! history for recovery (PROTOCOL.md §4, §9.6, §9.10) and drops repeated event ids per tenant
+//! (§8, §9.9). It also serialises each event's `event` frame once, so fan-out only shares bytes.
+//!
+//! [`MemoryBroker`] is the default. Every backend must pass the same conformance suite
+//! (`broker::conformance`, test-only), which pins the guarantees above.
 
+#[cfg(test)]
+pub(crate) mod conformance;
 pub mod memory;
 
 use std::future::Future;
@@ -96,10 +104,32 @@ pub struct MemoryConfig {
     pub dedup_max_ids: usize,
 }
 
+impl Default for MemoryConfig {
+    /// 1000 events, kept 1 hour; ids remembered 10 minutes, at most 250,000 per tenant.
+    fn default() -> Self {
+        Self {
+            history_size: 1000,
+            history_ttl: Duration::from_secs(60 * 60),
+            dedup_window: Duration::from_secs(10 * 60),
+            dedup_max_ids: 250_000,
+        }
+    }
+}
+
 /// Storage and sequencing of events.
 pub trait Broker: Send + Sync + 'static {
     /// Appends `event` to `(tenant, channel)` unless its id was seen in the tenant within
     /// the dedup window.
+    ///
+    /// An accepted event gets the channel's next offset (from 1, +1 each, in order even under
+    /// concurrent appends), is stored in history and returned with its `event` frame encoded
+    /// once. A duplicate (same `event.id` in the same tenant, on any of its channels) returns
+    /// the first publish's channel and offset with `duplicate: true` and no event; it is
+    /// neither stored nor given an offset.
+    ///
+    /// # Errors
+    /// [`BrokerError`] when the broker cannot be reached; retrying with the same event id is
+    /// safe (at worst it is answered as a duplicate).
     fn append(
         &self,
         tenant: &str,
@@ -108,6 +138,16 @@ pub trait Broker: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Appended, BrokerError>> + Send;
 
     /// Reads history of `(tenant, channel)` matching `subject`.
+    ///
+    /// Always returns the epoch and latest offset (0 and the broker's epoch for a channel
+    /// without events; reading never creates a channel). `Latest` returns the last `limit`
+    /// retained events matching `subject`. `Since` is all-or-nothing: `recovered: true` with
+    /// the matching events after `offset` (up to `limit`) when `epoch` is the channel's and
+    /// no event after `offset` was evicted (`offset == latest` recovers with no events);
+    /// otherwise `recovered: false` and no events.
+    ///
+    /// # Errors
+    /// [`BrokerError`] when the broker cannot be reached; the read may be retried.
     fn history(
         &self,
         tenant: &str,
