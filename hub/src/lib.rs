@@ -1,6 +1,31 @@
 //! # herald-hub
 //!
-//! The reference hub (issue 3), in progress.
+//! Herald's reference hub: WebSocket and HTTP endpoints that authenticate clients with JWTs,
+//! keep tenants apart, give every (tenant, channel) an ordered stream with offsets and
+//! history, and fan events out to subscribers. It is a library (embed it with
+//! [`Hub::builder`]) and the `herald-hub` binary. The wire contract is `docs/protocol.md`;
+//! the options are in `docs/operations.md`.
+//!
+//! | module | responsibility |
+//! |---|---|
+//! | [`config`] | flags, environment, TOML file; every default |
+//! | [`auth`] | JWT verification, permission patterns |
+//! | [`broker`] | offsets, history, dedup (`trait Broker`, memory broker) |
+//! | `channels` | subscription registry and fan-out |
+//! | `connection` | one WebSocket: session, bounded writer, heartbeats |
+//! | `http` | routes: `/ws`, publish, history, health, metrics, static files |
+//! | [`metrics`] | Prometheus counters |
 
 pub mod auth;
 pub mod broker;
+mod channels;
+pub mod config;
+mod connection;
+mod http;
+mod limits;
+pub mod metrics;
+mod server;
+mod state;
+
+pub use config::{Config, ConfigError, LogFormat, Settings};
+pub use server::{Hub, HubBuilder, HubError, RunningHub};

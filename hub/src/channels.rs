@@ -1,0 +1,234 @@
+//! The subscription registry and fan-out.
+//!
+//! Each (tenant, channel) has a slot whose async lock orders two things: *publish* (append
+//! to the broker, then queue the event for every matching connection) and *subscribe* (read
+//! history, queue `subscribed` and the replay, then register). Because both hold the same
+//! lock, a subscriber receives replayed events before live ones, and no event twice: an
+//! event is either in the history it read or published after it registered.
+//!
+//! Fan-out groups subscriptions by connection, so an event goes to a connection at most
+//! once even when several of its subscriptions match (PROTOCOL.md §9.7), and it shares the
+//! broker's serialised frame bytes with every connection.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use axum::extract::ws::Utf8Bytes;
+use herald_event_types::frame::{SubjectEnded, Subscribed, Unsubscribed};
+use herald_event_types::{ChannelName, Envelope, ServerFrame, Subject};
+
+use crate::broker::{Appended, Broker, BrokerError, HistoryQuery, MemoryBroker, StoredEvent};
+use crate::connection::outbound::{ConnHandle, Pushed};
+use crate::metrics::Metrics;
+
+type SlotKey = (Arc<str>, ChannelName);
+
+/// Subscriptions of one (tenant, channel), by connection.
+#[derive(Debug, Default)]
+struct Slot {
+    conns: tokio::sync::Mutex<HashMap<u64, Subscriber>>,
+}
+
+#[derive(Debug)]
+struct Subscriber {
+    conn: Arc<ConnHandle>,
+    subjects: Vec<Subject>,
+}
+
+/// What a subscribe did.
+#[derive(Debug)]
+pub(crate) struct SubscribeOutcome {
+    pub(crate) recovered: bool,
+}
+
+/// All subscriptions of the hub.
+#[derive(Debug)]
+pub(crate) struct Registry {
+    slots: RwLock<HashMap<SlotKey, Arc<Slot>>>,
+    broker: MemoryBroker,
+    metrics: Arc<Metrics>,
+}
+
+fn frame_text(frame: &ServerFrame) -> Utf8Bytes {
+    Utf8Bytes::from(frame.to_json())
+}
+
+impl Registry {
+    pub(crate) fn new(broker: MemoryBroker, metrics: Arc<Metrics>) -> Self {
+        Self { slots: RwLock::default(), broker, metrics }
+    }
+
+    pub(crate) fn broker(&self) -> &MemoryBroker {
+        &self.broker
+    }
+
+    /// The slot of `(tenant, channel)`. Slots are never removed: their number is bounded by
+    /// tenants × configured channels.
+    fn slot(&self, tenant: &str, channel: &ChannelName) -> Arc<Slot> {
+        let key: SlotKey = (Arc::from(tenant), channel.clone());
+        if let Some(slot) = self.slots.read().expect("slots lock").get(&key) {
+            return slot.clone();
+        }
+        self.slots.write().expect("slots lock").entry(key).or_default().clone()
+    }
+
+    /// Appends `event` and queues it for every matching connection of the tenant.
+    pub(crate) async fn publish(
+        &self,
+        tenant: &str,
+        channel: &ChannelName,
+        event: &Envelope,
+        received: Instant,
+    ) -> Result<Appended, BrokerError> {
+        let slot = self.slot(tenant, channel);
+        let mut conns = slot.conns.lock().await;
+        let appended = self.broker.append(tenant, channel, event).await?;
+        match &appended.event {
+            Some(stored) => {
+                self.fan_out(channel, stored, &mut conns);
+                self.metrics.events_published.fetch_add(1, Relaxed);
+                self.metrics.observe_fanout(received.elapsed());
+            }
+            None => {
+                self.metrics.events_duplicate.fetch_add(1, Relaxed);
+            }
+        }
+        Ok(appended)
+    }
+
+    fn fan_out(&self, channel: &ChannelName, event: &StoredEvent, conns: &mut HashMap<u64, Subscriber>) {
+        let mut delivered = 0;
+        let ends = event.is_final && !event.subject.is_empty();
+        let mut emptied = Vec::new();
+        for (key, sub) in conns.iter_mut() {
+            if !sub.subjects.iter().any(|prefix| prefix.matches(&event.subject)) {
+                continue;
+            }
+            match sub.conn.push(event.frame.clone()) {
+                Pushed::Queued => delivered += 1,
+                Pushed::Overflowed => {
+                    self.metrics.slow_consumer_closes.fetch_add(1, Relaxed);
+                    continue;
+                }
+                Pushed::Closing => continue,
+            }
+            if ends && sub.subjects.contains(&event.subject) {
+                sub.subjects.retain(|s| s != &event.subject);
+                self.forget(&sub.conn, channel, &event.subject);
+                let ended = ServerFrame::SubjectEnded(SubjectEnded {
+                    channel: channel.clone(),
+                    subject: event.subject.clone(),
+                });
+                sub.conn.push(frame_text(&ended));
+                if sub.subjects.is_empty() {
+                    emptied.push(*key);
+                }
+            }
+        }
+        for key in emptied {
+            conns.remove(&key);
+        }
+        self.metrics.events_delivered.fetch_add(delivered, Relaxed);
+    }
+
+    /// Removes `(channel, subject)` from the connection's own table.
+    fn forget(&self, conn: &ConnHandle, channel: &ChannelName, subject: &Subject) {
+        if conn.subscriptions.lock().expect("subscriptions lock").remove(&(channel.clone(), subject.clone())) {
+            self.metrics.subscriptions.fetch_sub(1, Relaxed);
+        }
+    }
+
+    /// Reads history, queues `subscribed` and the replay, then registers the subscription
+    /// (replacing one for the same channel and subject). A replayed `final` event for exactly
+    /// this subject ends the subscription after the replay.
+    pub(crate) async fn subscribe(
+        &self,
+        conn: &Arc<ConnHandle>,
+        tenant: &str,
+        channel: &ChannelName,
+        subject: &Subject,
+        query: HistoryQuery,
+        reply_to: Option<u32>,
+    ) -> Result<SubscribeOutcome, BrokerError> {
+        let slot = self.slot(tenant, channel);
+        let mut conns = slot.conns.lock().await;
+        let history = self.broker.history(tenant, channel, subject, query).await?;
+        let replayed = history.events.len() as u64;
+        let subscribed = ServerFrame::Subscribed(Subscribed {
+            reply_to,
+            channel: channel.clone(),
+            subject: subject.clone(),
+            epoch: history.epoch.to_string(),
+            offset: history.latest,
+            recovered: history.recovered,
+            replayed,
+        });
+        conn.push(frame_text(&subscribed));
+        let mut ended = false;
+        for event in &history.events {
+            conn.push(event.frame.clone());
+            ended |= event.is_final && !subject.is_empty() && &event.subject == subject;
+        }
+        self.metrics.events_delivered.fetch_add(replayed, Relaxed);
+        if ended {
+            if let Some(sub) = conns.get_mut(&conn.key) {
+                sub.subjects.retain(|s| s != subject);
+                if sub.subjects.is_empty() {
+                    conns.remove(&conn.key);
+                }
+            }
+            self.forget(conn, channel, subject);
+            let frame = ServerFrame::SubjectEnded(SubjectEnded { channel: channel.clone(), subject: subject.clone() });
+            conn.push(frame_text(&frame));
+        } else {
+            let sub = conns.entry(conn.key).or_insert_with(|| Subscriber { conn: conn.clone(), subjects: Vec::new() });
+            if !sub.subjects.contains(subject) {
+                sub.subjects.push(subject.clone());
+            }
+            let added =
+                conn.subscriptions.lock().expect("subscriptions lock").insert((channel.clone(), subject.clone()));
+            if added {
+                self.metrics.subscriptions.fetch_add(1, Relaxed);
+            }
+        }
+        Ok(SubscribeOutcome { recovered: history.recovered })
+    }
+
+    /// Drops one subscription (if held) and queues `unsubscribed`.
+    pub(crate) async fn unsubscribe(
+        &self,
+        conn: &Arc<ConnHandle>,
+        tenant: &str,
+        channel: &ChannelName,
+        subject: &Subject,
+        reply_to: Option<u32>,
+    ) {
+        let slot = self.slot(tenant, channel);
+        let mut conns = slot.conns.lock().await;
+        if let Some(sub) = conns.get_mut(&conn.key) {
+            sub.subjects.retain(|s| s != subject);
+            if sub.subjects.is_empty() {
+                conns.remove(&conn.key);
+            }
+        }
+        self.forget(conn, channel, subject);
+        let frame =
+            ServerFrame::Unsubscribed(Unsubscribed { reply_to, channel: channel.clone(), subject: subject.clone() });
+        conn.push(frame_text(&frame));
+    }
+
+    /// Drops every subscription of a closed connection.
+    pub(crate) async fn remove_connection(&self, conn: &ConnHandle, tenant: &str) {
+        let held: Vec<_> = conn.subscriptions.lock().expect("subscriptions lock").drain().collect();
+        self.metrics.subscriptions.fetch_sub(held.len() as i64, Relaxed);
+        let mut channels: Vec<_> = held.into_iter().map(|(channel, _)| channel).collect();
+        channels.sort_unstable();
+        channels.dedup();
+        for channel in channels {
+            let slot = self.slot(tenant, &channel);
+            slot.conns.lock().await.remove(&conn.key);
+        }
+    }
+}

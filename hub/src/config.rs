@@ -1,0 +1,435 @@
+//! Hub configuration: command-line flags, environment variables and an optional TOML
+//! file, in that order of precedence, over documented defaults.
+//!
+//! Every option is one field of [`Settings`] (what the user wrote) and of [`Config`] (what
+//! the hub runs with). `herald-hub --help` and `docs/operations.md` list them all.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use herald_event_types::{ChannelName, EventCategory};
+use serde::Deserialize;
+
+use crate::auth::{AuthConfig, JwtKey};
+use crate::broker::MemoryConfig;
+
+/// What the user set, from flags, environment and file. Every field is optional; unset
+/// fields take the default given in its help.
+#[derive(Debug, Clone, Default, Parser, Deserialize)]
+#[command(
+    name = "herald-hub",
+    version,
+    about = "Herald's reference hub: authenticated, tenant-isolated, gapless fan-out"
+)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Settings {
+    /// TOML file with any of these options (keys in snake_case, e.g. `heartbeat_ms = 25000`).
+    /// Flags and environment variables override it.
+    #[arg(long, env = "HERALD_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+
+    /// Development mode: generate an HS256 secret and print a subscriber and a publisher token.
+    #[arg(long, env = "HERALD_DEV")]
+    #[serde(skip)]
+    pub dev: bool,
+
+    /// Address to listen on. Default 127.0.0.1:8080.
+    #[arg(long, env = "HERALD_LISTEN")]
+    pub listen: Option<SocketAddr>,
+
+    /// HS256 secret for verifying JWTs. Prefer the environment variable: flags are visible in `ps`.
+    #[arg(long, env = "HERALD_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// PEM public key file for verifying JWTs: RS256 for an RSA key, ES256 for an EC P-256 key.
+    #[arg(long, env = "HERALD_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<PathBuf>,
+
+    /// Required `aud` claim. Default: not checked.
+    #[arg(long, env = "HERALD_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+
+    /// Required `iss` claim. Default: not checked.
+    #[arg(long, env = "HERALD_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// Clock leeway for `exp`, `nbf` and `iat`, in milliseconds. Default 5000.
+    #[arg(long, env = "HERALD_JWT_LEEWAY_MS")]
+    pub jwt_leeway_ms: Option<u64>,
+
+    /// Interval between WebSocket pings, in milliseconds. Default 25000.
+    #[arg(long, env = "HERALD_HEARTBEAT_MS")]
+    pub heartbeat_ms: Option<u64>,
+
+    /// Close (4408) a connection that has not answered a ping within this many milliseconds. Default 10000.
+    #[arg(long, env = "HERALD_PONG_TIMEOUT_MS")]
+    pub pong_timeout_ms: Option<u64>,
+
+    /// Close (4408) a connection not authenticated within this many milliseconds. Default 10000.
+    #[arg(long, env = "HERALD_AUTH_TIMEOUT_MS")]
+    pub auth_timeout_ms: Option<u64>,
+
+    /// Close (4401) a connection this many milliseconds after its token expired, unless refreshed. Default 30000.
+    #[arg(long, env = "HERALD_TOKEN_GRACE_MS")]
+    pub token_grace_ms: Option<u64>,
+
+    /// Largest WebSocket message accepted, in bytes; larger ones close the connection with 1009. Default 65536.
+    #[arg(long, env = "HERALD_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
+
+    /// Largest HTTP request body accepted, in bytes; larger ones get 413. Default 1048576.
+    #[arg(long, env = "HERALD_MAX_HTTP_BODY_BYTES")]
+    pub max_http_body_bytes: Option<usize>,
+
+    /// Per-connection outbound queue bound, in bytes; overflow closes the connection with 4409. Default 1048576.
+    #[arg(long, env = "HERALD_CLIENT_QUEUE_BYTES")]
+    pub client_queue_bytes: Option<usize>,
+
+    /// Subscriptions per connection; more get `too_many_subscriptions`. Default 128.
+    #[arg(long, env = "HERALD_MAX_SUBSCRIPTIONS")]
+    pub max_subscriptions: Option<usize>,
+
+    /// Concurrent connections per user (org, sub); more are closed with 4429. Default 64.
+    #[arg(long, env = "HERALD_MAX_CONNECTIONS_PER_USER")]
+    pub max_connections_per_user: Option<usize>,
+
+    /// Publishes per second per token (org, sub), burst one second's worth; excess gets `rate_limited`. Default 1000.
+    #[arg(long, env = "HERALD_PUBLISH_RATE")]
+    pub publish_rate: Option<u32>,
+
+    /// Comma-separated Origins allowed to open WebSockets; others get 403. Default: any origin.
+    #[arg(long, env = "HERALD_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Option<Vec<String>>,
+
+    /// Events kept per channel for recovery and history. Default 1000.
+    #[arg(long, env = "HERALD_HISTORY_SIZE")]
+    pub history_size: Option<usize>,
+
+    /// How long events are kept, in milliseconds. Default 3600000 (1 hour).
+    #[arg(long, env = "HERALD_HISTORY_TTL_MS")]
+    pub history_ttl_ms: Option<u64>,
+
+    /// How long event ids are remembered for idempotent publishing, in milliseconds. Default 600000 (10 minutes).
+    #[arg(long, env = "HERALD_DEDUP_WINDOW_MS")]
+    pub dedup_window_ms: Option<u64>,
+
+    /// At most this many event ids remembered per tenant (oldest forgotten first). Default 250000.
+    #[arg(long, env = "HERALD_DEDUP_MAX_IDS")]
+    pub dedup_max_ids: Option<usize>,
+
+    /// Comma-separated extra channels, besides the six category channels ([a-z0-9_-]{1,64}).
+    #[arg(long, env = "HERALD_CHANNELS", value_delimiter = ',')]
+    pub channels: Option<Vec<String>>,
+
+    /// Directory of a built dashboard to serve at `/`. Default: none.
+    #[arg(long, env = "HERALD_STATIC_DIR")]
+    pub static_dir: Option<PathBuf>,
+
+    /// Time allowed to send a request's headers, in milliseconds; slower connections are dropped. Default 10000.
+    #[arg(long, env = "HERALD_HEADER_READ_TIMEOUT_MS")]
+    pub header_read_timeout_ms: Option<u64>,
+
+    /// Log format: `human` or `json`. Default human. The filter comes from `RUST_LOG` (default `info`).
+    #[arg(long, env = "HERALD_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (default).
+    #[default]
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The configuration the hub runs with. Build it with [`Config::from_settings`], or start
+/// from [`Config::default`] (which has no key) and set fields.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// Listen address. Default 127.0.0.1:8080.
+    pub listen: SocketAddr,
+    /// Token verification. Default: none, and the hub refuses to start without it.
+    pub auth: Option<AuthConfig>,
+    /// Ping interval. Default 25 s.
+    pub heartbeat: Duration,
+    /// Pong deadline after a ping. Default 10 s.
+    pub pong_timeout: Duration,
+    /// Authentication deadline after the upgrade. Default 10 s.
+    pub auth_timeout: Duration,
+    /// How long a connection outlives its token. Default 30 s.
+    pub token_grace: Duration,
+    /// Largest WebSocket message, in bytes. Default 65536.
+    pub max_message_bytes: usize,
+    /// Largest HTTP body, in bytes. Default 1 MiB.
+    pub max_http_body_bytes: usize,
+    /// Outbound queue bound per connection, in bytes. Default 1 MiB.
+    pub client_queue_bytes: usize,
+    /// Subscriptions per connection. Default 128.
+    pub max_subscriptions: usize,
+    /// Connections per user. Default 64.
+    pub max_connections_per_user: usize,
+    /// Publishes per second per token. Default 1000.
+    pub publish_rate: u32,
+    /// Allowed Origins; `None` allows any. Default `None`.
+    pub allowed_origins: Option<Vec<String>>,
+    /// Every channel the hub serves: the six category channels plus extras.
+    pub channels: Vec<ChannelName>,
+    /// History and dedup of the memory broker.
+    pub memory: MemoryConfig,
+    /// Dashboard directory served at `/`. Default none.
+    pub static_dir: Option<PathBuf>,
+    /// Header read timeout. Default 10 s.
+    pub header_read_timeout: Duration,
+    /// Log format. Default human.
+    pub log_format: LogFormat,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            auth: None,
+            heartbeat: Duration::from_millis(25_000),
+            pong_timeout: Duration::from_millis(10_000),
+            auth_timeout: Duration::from_millis(10_000),
+            token_grace: Duration::from_millis(30_000),
+            max_message_bytes: 65_536,
+            max_http_body_bytes: 1 << 20,
+            client_queue_bytes: 1 << 20,
+            max_subscriptions: 128,
+            max_connections_per_user: 64,
+            publish_rate: 1000,
+            allowed_origins: None,
+            channels: EventCategory::ALL.iter().map(|c| c.channel()).collect(),
+            memory: MemoryConfig {
+                history_size: 1000,
+                history_ttl: Duration::from_secs(3600),
+                dedup_window: Duration::from_secs(600),
+                dedup_max_ids: 250_000,
+            },
+            static_dir: None,
+            header_read_timeout: Duration::from_millis(10_000),
+            log_format: LogFormat::Human,
+        }
+    }
+}
+
+/// A configuration that cannot be used. The message says what to set.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Neither a secret nor a public key is configured.
+    #[error(
+        "no JWT key: set HERALD_JWT_SECRET (HS256) or HERALD_JWT_PUBLIC_KEY / --jwt-public-key (RS256/ES256), or run with --dev"
+    )]
+    NoKey,
+    /// Both a secret and a public key are configured.
+    #[error("set only one of HERALD_JWT_SECRET and HERALD_JWT_PUBLIC_KEY")]
+    TwoKeys,
+    /// A file could not be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TOML file is invalid.
+    #[error("invalid config file {path}")]
+    Toml {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    /// The public key is not usable.
+    #[error("invalid JWT public key")]
+    Key(#[source] crate::auth::AuthSetupError),
+    /// An option has an invalid value; the text names it.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Fills every field this one leaves unset from `file` (lower precedence).
+    pub fn or(self, file: Self) -> Self {
+        macro_rules! pick {
+            ($($field:ident),*) => { Self { config: self.config, dev: self.dev, $($field: self.$field.or(file.$field),)* } };
+        }
+        pick!(
+            listen,
+            jwt_secret,
+            jwt_public_key,
+            jwt_audience,
+            jwt_issuer,
+            jwt_leeway_ms,
+            heartbeat_ms,
+            pong_timeout_ms,
+            auth_timeout_ms,
+            token_grace_ms,
+            max_message_bytes,
+            max_http_body_bytes,
+            client_queue_bytes,
+            max_subscriptions,
+            max_connections_per_user,
+            publish_rate,
+            allowed_origins,
+            history_size,
+            history_ttl_ms,
+            dedup_window_ms,
+            dedup_max_ids,
+            channels,
+            static_dir,
+            header_read_timeout_ms,
+            log_format
+        )
+    }
+
+    /// Parses flags and environment, then fills the rest from the `--config` file, if any.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when the file cannot be read or parsed.
+    pub fn load() -> Result<Self, ConfigError> {
+        let cli = Self::parse();
+        match cli.config.clone() {
+            None => Ok(cli),
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                let file: Self =
+                    toml::from_str(&text).map_err(|source| ConfigError::Toml { path, source: Box::new(source) })?;
+                Ok(cli.or(file))
+            }
+        }
+    }
+}
+
+impl Config {
+    /// Builds the configuration from settings. The key is required unless `dev_secret`
+    /// supplies one (`--dev`).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming what to set or fix.
+    pub fn from_settings(settings: &Settings, dev_secret: Option<Vec<u8>>) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let ms = |value: Option<u64>, default: Duration| value.map(Duration::from_millis).unwrap_or(default);
+        let key = match (&settings.jwt_secret, &settings.jwt_public_key, dev_secret) {
+            (_, _, Some(secret)) => JwtKey::Hs256(secret),
+            (Some(_), Some(_), None) => return Err(ConfigError::TwoKeys),
+            (Some(secret), None, None) if secret.is_empty() => {
+                return Err(ConfigError::Invalid("HERALD_JWT_SECRET is empty".into()));
+            }
+            (Some(secret), None, None) => JwtKey::Hs256(secret.clone().into_bytes()),
+            (None, Some(path), None) => {
+                let pem = std::fs::read(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                JwtKey::from_public_key_pem(&pem).map_err(ConfigError::Key)?
+            }
+            (None, None, None) => return Err(ConfigError::NoKey),
+        };
+        let mut channels = d.channels.clone();
+        for name in settings.channels.iter().flatten().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+            let channel = ChannelName::new(name)
+                .map_err(|_| ConfigError::Invalid(format!("HERALD_CHANNELS: {name:?} is not [a-z0-9_-]{{1,64}}")))?;
+            if !channels.contains(&channel) {
+                channels.push(channel);
+            }
+        }
+        let positive = |name: &str, value: usize| {
+            if value == 0 { Err(ConfigError::Invalid(format!("{name} must be at least 1"))) } else { Ok(value) }
+        };
+        Ok(Self {
+            listen: settings.listen.unwrap_or(d.listen),
+            auth: Some(AuthConfig {
+                key,
+                audience: settings.jwt_audience.clone(),
+                issuer: settings.jwt_issuer.clone(),
+                leeway: ms(settings.jwt_leeway_ms, Duration::from_millis(5000)),
+            }),
+            heartbeat: ms(settings.heartbeat_ms, d.heartbeat).max(Duration::from_millis(10)),
+            pong_timeout: ms(settings.pong_timeout_ms, d.pong_timeout),
+            auth_timeout: ms(settings.auth_timeout_ms, d.auth_timeout),
+            token_grace: ms(settings.token_grace_ms, d.token_grace),
+            max_message_bytes: positive(
+                "HERALD_MAX_MESSAGE_BYTES",
+                settings.max_message_bytes.unwrap_or(d.max_message_bytes),
+            )?,
+            max_http_body_bytes: positive(
+                "HERALD_MAX_HTTP_BODY_BYTES",
+                settings.max_http_body_bytes.unwrap_or(d.max_http_body_bytes),
+            )?,
+            client_queue_bytes: positive(
+                "HERALD_CLIENT_QUEUE_BYTES",
+                settings.client_queue_bytes.unwrap_or(d.client_queue_bytes),
+            )?,
+            max_subscriptions: positive(
+                "HERALD_MAX_SUBSCRIPTIONS",
+                settings.max_subscriptions.unwrap_or(d.max_subscriptions),
+            )?,
+            max_connections_per_user: positive(
+                "HERALD_MAX_CONNECTIONS_PER_USER",
+                settings.max_connections_per_user.unwrap_or(d.max_connections_per_user),
+            )?,
+            publish_rate: positive("HERALD_PUBLISH_RATE", settings.publish_rate.unwrap_or(d.publish_rate) as usize)?
+                as u32,
+            allowed_origins: settings
+                .allowed_origins
+                .clone()
+                .map(|list| list.into_iter().map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect()),
+            channels,
+            memory: MemoryConfig {
+                history_size: settings.history_size.unwrap_or(d.memory.history_size),
+                history_ttl: ms(settings.history_ttl_ms, d.memory.history_ttl),
+                dedup_window: ms(settings.dedup_window_ms, d.memory.dedup_window),
+                dedup_max_ids: settings.dedup_max_ids.unwrap_or(d.memory.dedup_max_ids),
+            },
+            static_dir: settings.static_dir.clone(),
+            header_read_timeout: ms(settings.header_read_timeout_ms, d.header_read_timeout),
+            log_format: settings.log_format.unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_and_defaults_fill_the_rest() {
+        let cli = Settings { heartbeat_ms: Some(1000), jwt_secret: Some("s".into()), ..Default::default() };
+        let file: Settings =
+            toml::from_str("heartbeat_ms = 2000\npong_timeout_ms = 3000\nchannels = [\"builds\"]").unwrap();
+        let config = Config::from_settings(&cli.or(file), None).unwrap();
+        assert_eq!(config.heartbeat, Duration::from_millis(1000));
+        assert_eq!(config.pong_timeout, Duration::from_millis(3000));
+        assert_eq!(config.auth_timeout, Duration::from_millis(10_000));
+        assert!(config.channels.iter().any(|c| c.as_str() == "builds"));
+        assert_eq!(config.channels.len(), 7);
+    }
+
+    #[test]
+    fn a_key_is_required_and_only_one() {
+        assert!(matches!(Config::from_settings(&Settings::default(), None), Err(ConfigError::NoKey)));
+        let both =
+            Settings { jwt_secret: Some("s".into()), jwt_public_key: Some("k.pem".into()), ..Default::default() };
+        assert!(matches!(Config::from_settings(&both, None), Err(ConfigError::TwoKeys)));
+        assert!(Config::from_settings(&Settings::default(), Some(b"dev".to_vec())).is_ok());
+    }
+
+    #[test]
+    fn unknown_file_keys_and_bad_channels_are_errors() {
+        assert!(toml::from_str::<Settings>("heartbeat = 5").is_err());
+        let bad =
+            Settings { jwt_secret: Some("s".into()), channels: Some(vec!["Bad Name".into()]), ..Default::default() };
+        assert!(matches!(Config::from_settings(&bad, None), Err(ConfigError::Invalid(_))));
+    }
+}

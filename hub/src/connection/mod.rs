@@ -1,0 +1,345 @@
+//! One WebSocket connection: authentication, requests, heartbeats and closing.
+//!
+//! The session task reads frames and runs timers; a writer task drains the connection's
+//! bounded queue ([`outbound`]). Everything the hub sends goes through that queue, so
+//! answers, replays and live events keep their order. See `docs/protocol.md` for every
+//! frame, error code and close code used here.
+
+pub(crate) mod outbound;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use futures_util::StreamExt;
+use futures_util::stream::SplitStream;
+use herald_event_types::frame::{AuthError, AuthErrorCode, Authenticated, ErrorFrame, Pong, Published, User};
+use herald_event_types::{ClientFrame, CloseCode, ErrorCode, ServerFrame, Timestamp};
+use tokio::time::{Instant, sleep_until};
+use tracing::Instrument;
+
+use crate::auth::Identity;
+use crate::broker::HistoryQuery;
+use crate::state::{HubState, unix_millis_now};
+use outbound::{ConnHandle, write_loop};
+
+/// More than this many bad frames within [`BAD_FRAME_WINDOW`] close the connection (4500).
+const MAX_BAD_FRAMES: u32 = 100;
+const BAD_FRAME_WINDOW: Duration = Duration::from_secs(10);
+/// How long to wait for the peer's half of the closing handshake.
+const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Runs one upgraded connection to its end. `offered` is a token from the `Authorization`
+/// header or the `herald.bearer.` subprotocol.
+pub(crate) async fn serve(socket: WebSocket, state: Arc<HubState>, offered: Option<String>) {
+    let key = state.next_key();
+    let connection_id = format!("c-{key:x}-{:08x}", rand::random::<u32>());
+    let conn = Arc::new(ConnHandle::new(key, state.config.client_queue_bytes));
+    state.metrics.connections.fetch_add(1, Relaxed);
+    state.metrics.connections_total.fetch_add(1, Relaxed);
+    let (sink, stream) = socket.split();
+    let writer = tokio::spawn({
+        let (conn, metrics) = (conn.clone(), state.metrics.clone());
+        async move { write_loop(&conn, sink, &metrics).await }
+    });
+
+    let span = tracing::info_span!("connection", id = %connection_id);
+    let mut session = Session::new(state.clone(), conn.clone(), connection_id);
+    session.run(stream, offered).instrument(span).await;
+
+    if let Some(identity) = &session.identity {
+        state.registry.remove_connection(&conn, &identity.org).await;
+        state.connections.release(&identity.org, &identity.sub);
+    }
+    state.metrics.connections.fetch_sub(1, Relaxed);
+    let _ = writer.await;
+}
+
+struct Session {
+    state: Arc<HubState>,
+    conn: Arc<ConnHandle>,
+    connection_id: String,
+    identity: Option<Identity>,
+    /// When the token (plus grace) runs out; only while authenticated.
+    expires: Option<Instant>,
+    auth_deadline: Instant,
+    next_ping: Instant,
+    pong_deadline: Option<Instant>,
+    bad_frames: u32,
+    bad_window_start: Instant,
+}
+
+impl Session {
+    fn new(state: Arc<HubState>, conn: Arc<ConnHandle>, connection_id: String) -> Self {
+        let now = Instant::now();
+        Self {
+            auth_deadline: now + state.config.auth_timeout,
+            next_ping: now + state.config.heartbeat,
+            state,
+            conn,
+            connection_id,
+            identity: None,
+            expires: None,
+            pong_deadline: None,
+            bad_frames: 0,
+            bad_window_start: now,
+        }
+    }
+
+    async fn run(&mut self, mut stream: SplitStream<WebSocket>, offered: Option<String>) {
+        if let Some(token) = offered {
+            self.authenticate(&token, None);
+        }
+        let shutdown = self.state.shutdown.clone();
+        while !self.conn.is_closing() {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => self.conn.close(CloseCode::GoingAway, "hub shutting down", None),
+                () = self.conn.done.cancelled() => break,
+                () = sleep_until(self.next_deadline()) => self.on_timer(Instant::now()),
+                message = stream.next() => match message {
+                    Some(Ok(message)) => self.on_message(message).await,
+                    Some(Err(error)) => self.on_read_error(error),
+                    None => {
+                        // The peer went away (or finished a closing handshake it started).
+                        self.conn.close(CloseCode::Normal, "", None);
+                        return;
+                    }
+                },
+            }
+        }
+        if let Some(closing) = self.conn.closing() {
+            tracing::debug!(code = %closing.code, reason = closing.reason, "closing");
+        }
+        // Keep reading until the peer completes the closing handshake (or gives up).
+        let _ = tokio::time::timeout(CLOSE_HANDSHAKE_TIMEOUT, async { while stream.next().await.is_some() {} }).await;
+    }
+
+    fn next_deadline(&self) -> Instant {
+        let mut deadline = self.next_ping;
+        if self.identity.is_none() {
+            deadline = deadline.min(self.auth_deadline);
+        }
+        for candidate in [self.expires, self.pong_deadline].into_iter().flatten() {
+            deadline = deadline.min(candidate);
+        }
+        deadline
+    }
+
+    fn on_timer(&mut self, now: Instant) {
+        if self.identity.is_none() && now >= self.auth_deadline {
+            self.auth_failure(
+                None,
+                AuthErrorCode::AuthTimeout,
+                "no authentication within auth_timeout",
+                CloseCode::Timeout,
+            );
+        } else if self.expires.is_some_and(|at| now >= at) {
+            self.auth_failure(
+                None,
+                AuthErrorCode::TokenExpired,
+                "token expired and was not refreshed",
+                CloseCode::Unauthorized,
+            );
+        } else if self.pong_deadline.is_some_and(|at| now >= at) {
+            self.conn.close(CloseCode::Timeout, "pong timeout", None);
+        } else if now >= self.next_ping {
+            self.conn.ping();
+            self.next_ping = now + self.state.config.heartbeat;
+            self.pong_deadline.get_or_insert(now + self.state.config.pong_timeout);
+        }
+    }
+
+    fn on_read_error(&mut self, error: axum::Error) {
+        use tokio_tungstenite::tungstenite::Error as WsError;
+        use tokio_tungstenite::tungstenite::error::CapacityError;
+        let inner = error.into_inner();
+        let (code, reason) = match inner.downcast_ref::<WsError>() {
+            Some(WsError::Capacity(CapacityError::MessageTooLong { .. })) => {
+                (CloseCode::MessageTooBig, "message too big")
+            }
+            Some(WsError::Capacity(_)) => (CloseCode::MessageTooBig, "frame too big"),
+            Some(WsError::Utf8(_)) => (CloseCode::InvalidPayload, "invalid utf-8"),
+            Some(WsError::Protocol(_)) => (CloseCode::ProtocolError, "protocol error"),
+            _ => {
+                tracing::debug!(error = %inner, "websocket read failed");
+                (CloseCode::Other(1006), "read failed")
+            }
+        };
+        self.conn.close(code, reason, None);
+    }
+
+    async fn on_message(&mut self, message: Message) {
+        // Any traffic shows the peer is alive.
+        self.pong_deadline = None;
+        match message {
+            Message::Text(text) => self.on_text(&text).await,
+            Message::Binary(_) => {
+                self.bad_frame();
+                self.error(None, ErrorCode::BadRequest, "binary frames are not supported; send JSON text frames");
+            }
+            Message::Ping(_) | Message::Pong(_) | Message::Close(_) => {}
+        }
+    }
+
+    fn send(&self, frame: &ServerFrame) {
+        self.conn.push(Utf8Bytes::from(frame.to_json()));
+    }
+
+    fn error(&self, reply_to: Option<u32>, code: ErrorCode, message: impl Into<String>) {
+        self.send(&ServerFrame::Error(ErrorFrame { reply_to, code, message: message.into() }));
+    }
+
+    fn bad_frame(&mut self) {
+        self.state.metrics.bad_frames.fetch_add(1, Relaxed);
+        let now = Instant::now();
+        if now.duration_since(self.bad_window_start) > BAD_FRAME_WINDOW {
+            self.bad_window_start = now;
+            self.bad_frames = 0;
+        }
+        self.bad_frames += 1;
+        if self.bad_frames > MAX_BAD_FRAMES {
+            self.conn.close(CloseCode::ProtocolViolation, "too many bad frames", None);
+        }
+    }
+
+    fn auth_failure(&mut self, reply_to: Option<u32>, code: AuthErrorCode, message: &str, close: CloseCode) {
+        self.state.metrics.auth_failures.fetch_add(1, Relaxed);
+        let frame = ServerFrame::AuthError(AuthError { reply_to, code, message: message.to_owned() });
+        self.conn.close(close, "unauthorized", Some(Utf8Bytes::from(frame.to_json())));
+    }
+
+    async fn on_text(&mut self, text: &str) {
+        let frame = match ClientFrame::decode(text) {
+            Ok(frame) => frame,
+            Err(error) => {
+                self.bad_frame();
+                self.send(&error.to_frame());
+                return;
+            }
+        };
+        if let ClientFrame::Authenticate(auth) = &frame {
+            self.authenticate(&auth.token, auth.id);
+            return;
+        }
+        let Some(identity) = self.identity.clone() else {
+            self.error(frame.id(), ErrorCode::NotAuthenticated, "authenticate first");
+            return;
+        };
+        match frame {
+            ClientFrame::Subscribe(s) => self.subscribe(&identity, s).await,
+            ClientFrame::Unsubscribe(u) => {
+                self.state.registry.unsubscribe(&self.conn, &identity.org, &u.channel, &u.subject, u.id).await;
+            }
+            ClientFrame::Publish(p) => self.publish(&identity, p).await,
+            ClientFrame::Ping(p) => self.send(&ServerFrame::Pong(Pong { reply_to: p.id })),
+            // Authenticate is handled above; frames added later are answered as unknown.
+            _ => self.error(frame.id(), ErrorCode::UnknownType, "unsupported frame"),
+        }
+    }
+
+    fn authenticate(&mut self, token: &str, reply_to: Option<u32>) {
+        let now_ms = unix_millis_now();
+        let identity = match self.state.auth.verify(token, now_ms) {
+            Ok(identity) => identity,
+            Err(failure) => {
+                tracing::info!(code = %failure.code, "authentication failed");
+                return self.auth_failure(reply_to, failure.code, &failure.message, CloseCode::Unauthorized);
+            }
+        };
+        match &self.identity {
+            Some(current) if current.sub != identity.sub || current.org != identity.org => {
+                let message = "a refreshed token must have the same sub and org";
+                return self.auth_failure(reply_to, AuthErrorCode::InvalidToken, message, CloseCode::Unauthorized);
+            }
+            Some(_) => {}
+            None => {
+                if !self.state.connections.try_acquire(&identity.org, &identity.sub) {
+                    self.error(reply_to, ErrorCode::RateLimited, "too many connections for this user");
+                    self.conn.close(CloseCode::RateLimited, "too many connections", None);
+                    return;
+                }
+                tracing::info!(org = %identity.org, sub = %identity.sub, "authenticated");
+            }
+        }
+        let grace = self.state.config.token_grace.as_millis() as u64;
+        let remaining = (identity.expires_at_ms + grace).saturating_sub(now_ms);
+        self.expires = Some(Instant::now() + Duration::from_millis(remaining));
+        self.send(&ServerFrame::Authenticated(Authenticated {
+            reply_to,
+            connection_id: self.connection_id.clone(),
+            user: User { id: identity.sub.clone(), org: identity.org.clone(), name: identity.name.clone() },
+            heartbeat_ms: self.state.config.heartbeat.as_millis() as u64,
+            expires_at: Timestamp::from_unix_millis(identity.expires_at_ms),
+        }));
+        self.identity = Some(identity);
+    }
+
+    async fn subscribe(&mut self, identity: &Identity, s: herald_event_types::frame::Subscribe) {
+        if let Err((code, message)) = self.state.check_channel(&s.channel) {
+            return self.error(s.id, code, message);
+        }
+        if !identity.subscribe.allows(&s.channel, &s.subject) {
+            let message = format!("no subscribe permission for {}/{}", s.channel, s.subject);
+            return self.error(s.id, ErrorCode::Forbidden, message);
+        }
+        {
+            let held = self.conn.subscriptions.lock().expect("subscriptions lock");
+            if held.len() >= self.state.config.max_subscriptions
+                && !held.contains(&(s.channel.clone(), s.subject.clone()))
+            {
+                drop(held);
+                return self.error(s.id, ErrorCode::TooManySubscriptions, "subscription limit reached");
+            }
+        }
+        let since = s.since.is_some();
+        let query = match (s.since, s.history) {
+            (Some(position), _) => {
+                HistoryQuery::Since { epoch: position.epoch, offset: position.offset, limit: usize::MAX }
+            }
+            (None, Some(n)) if n > 0 => {
+                HistoryQuery::Latest { limit: (n as usize).min(self.state.config.memory.history_size) }
+            }
+            _ => HistoryQuery::Position,
+        };
+        let result =
+            self.state.registry.subscribe(&self.conn, &identity.org, &s.channel, &s.subject, query, s.id).await;
+        match result {
+            Ok(outcome) if since => {
+                let counter = if outcome.recovered {
+                    &self.state.metrics.recoveries_hit
+                } else {
+                    &self.state.metrics.recoveries_miss
+                };
+                counter.fetch_add(1, Relaxed);
+            }
+            Ok(_) => {}
+            Err(error) => self.error(s.id, ErrorCode::Unavailable, error.to_string()),
+        }
+    }
+
+    async fn publish(&mut self, identity: &Identity, p: herald_event_types::frame::Publish) {
+        let received = std::time::Instant::now();
+        let channel = match self.state.check_publish(identity, p.channel, &p.event) {
+            Ok(channel) => channel,
+            Err((code, message)) => {
+                self.state.metrics.publish_rejected.fetch_add(1, Relaxed);
+                return self.error(p.id, code, message);
+            }
+        };
+        if !self.state.rate.try_take(&identity.org, &identity.sub, 1, received) {
+            self.state.metrics.publish_rejected.fetch_add(1, Relaxed);
+            return self.error(p.id, ErrorCode::RateLimited, "publish rate limit exceeded; retry later");
+        }
+        match self.state.registry.publish(&identity.org, &channel, &p.event, received).await {
+            Ok(appended) => self.send(&ServerFrame::Published(Published {
+                reply_to: p.id,
+                channel: appended.channel,
+                offset: appended.offset,
+                duplicate: appended.duplicate,
+            })),
+            Err(error) => self.error(p.id, ErrorCode::Unavailable, error.to_string()),
+        }
+    }
+}

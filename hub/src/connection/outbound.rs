@@ -1,0 +1,212 @@
+//! The bounded outbound queue of one connection, and the writer that drains it.
+//!
+//! Fan-out never waits for a socket: it pushes shared frame bytes into the queue and moves
+//! on. The queue is bounded in bytes; a push that would overflow it closes the connection
+//! with 4409 (slow consumer) and drops what was queued, so one slow reader never slows the
+//! others or grows memory. The writer task writes everything queued since its last wake-up,
+//! then flushes once (batching under load).
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Mutex;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
+use futures_util::stream::SplitSink;
+use herald_event_types::{ChannelName, CloseCode, Subject};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::Metrics;
+
+/// What a push did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    /// Queued.
+    Queued,
+    /// The queue overflowed: the connection is now closing with 4409.
+    Overflowed,
+    /// The connection is already closing; the frame was dropped.
+    Closing,
+}
+
+/// How the connection ends.
+#[derive(Debug, Clone)]
+pub(crate) struct Closing {
+    pub(crate) code: CloseCode,
+    pub(crate) reason: &'static str,
+    /// A last frame sent before the close (an `auth_error`, say).
+    pub(crate) last: Option<Utf8Bytes>,
+}
+
+#[derive(Debug)]
+enum Out {
+    Text(Utf8Bytes),
+    Ping,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    queue: VecDeque<Out>,
+    bytes: usize,
+    closing: Option<Closing>,
+}
+
+/// The shared handle of one connection: its queue and the subscriptions it holds.
+#[derive(Debug)]
+pub(crate) struct ConnHandle {
+    /// Unique within the process; keys the connection in channel registries.
+    pub(crate) key: u64,
+    /// `(channel, subject)` pairs held, for limits and cleanup. Locked after a channel slot.
+    pub(crate) subscriptions: Mutex<HashSet<(ChannelName, Subject)>>,
+    /// Fired when the writer has finished (close sent, or the socket failed).
+    pub(crate) done: CancellationToken,
+    state: Mutex<State>,
+    wake: Notify,
+    limit: usize,
+}
+
+impl ConnHandle {
+    pub(crate) fn new(key: u64, limit: usize) -> Self {
+        Self {
+            key,
+            subscriptions: Mutex::default(),
+            done: CancellationToken::new(),
+            state: Mutex::default(),
+            wake: Notify::new(),
+            limit,
+        }
+    }
+
+    /// Queues a text frame. Never waits.
+    pub(crate) fn push(&self, frame: Utf8Bytes) -> Pushed {
+        let mut state = self.state.lock().expect("outbound lock");
+        if state.closing.is_some() {
+            return Pushed::Closing;
+        }
+        if state.bytes + frame.len() > self.limit {
+            state.queue.clear();
+            state.bytes = 0;
+            state.closing = Some(Closing { code: CloseCode::SlowConsumer, reason: "slow consumer", last: None });
+            drop(state);
+            self.wake.notify_one();
+            return Pushed::Overflowed;
+        }
+        state.bytes += frame.len();
+        state.queue.push_back(Out::Text(frame));
+        drop(state);
+        self.wake.notify_one();
+        Pushed::Queued
+    }
+
+    /// Queues a WebSocket ping (not counted against the bound).
+    pub(crate) fn ping(&self) {
+        let mut state = self.state.lock().expect("outbound lock");
+        if state.closing.is_none() {
+            state.queue.push_back(Out::Ping);
+            drop(state);
+            self.wake.notify_one();
+        }
+    }
+
+    /// Closes the connection: drops whatever is queued, sends `last` if given, then the
+    /// close frame. The first close wins; later calls change nothing.
+    pub(crate) fn close(&self, code: CloseCode, reason: &'static str, last: Option<Utf8Bytes>) {
+        let mut state = self.state.lock().expect("outbound lock");
+        if state.closing.is_none() {
+            state.queue.clear();
+            state.bytes = 0;
+            state.closing = Some(Closing { code, reason, last });
+            drop(state);
+            self.wake.notify_one();
+        }
+    }
+
+    /// Whether a close has been requested.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.state.lock().expect("outbound lock").closing.is_some()
+    }
+
+    /// The close that was requested, if any.
+    pub(crate) fn closing(&self) -> Option<Closing> {
+        self.state.lock().expect("outbound lock").closing.clone()
+    }
+
+    /// Moves every queued frame into `batch`; returns the close once the queue is empty and
+    /// a close was requested.
+    fn take(&self, batch: &mut Vec<Out>) -> Option<Closing> {
+        let mut state = self.state.lock().expect("outbound lock");
+        batch.extend(state.queue.drain(..));
+        state.bytes = 0;
+        if batch.is_empty() { state.closing.clone() } else { None }
+    }
+}
+
+/// Drains `conn`'s queue into the socket until the connection closes. Fires `conn.done`
+/// when it returns.
+pub(crate) async fn write_loop(conn: &ConnHandle, mut sink: SplitSink<WebSocket, Message>, metrics: &Metrics) {
+    let mut batch = Vec::with_capacity(64);
+    let result: Result<(), axum::Error> = async {
+        loop {
+            let notified = conn.wake.notified();
+            if let Some(closing) = conn.take(&mut batch) {
+                if let Some(last) = closing.last {
+                    sink.feed(Message::Text(last)).await?;
+                }
+                let frame = CloseFrame { code: closing.code.as_u16(), reason: Utf8Bytes::from_static(closing.reason) };
+                sink.send(Message::Close(Some(frame))).await?;
+                return Ok(());
+            }
+            if batch.is_empty() {
+                notified.await;
+                continue;
+            }
+            let (mut frames, mut bytes) = (0u64, 0u64);
+            for out in batch.drain(..) {
+                let message = match out {
+                    Out::Text(text) => {
+                        frames += 1;
+                        bytes += text.len() as u64;
+                        Message::Text(text)
+                    }
+                    Out::Ping => Message::Ping(Default::default()),
+                };
+                sink.feed(message).await?;
+            }
+            sink.flush().await?;
+            metrics.frames_out.fetch_add(frames, std::sync::atomic::Ordering::Relaxed);
+            metrics.bytes_out.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::debug!(%error, "websocket write failed");
+        conn.close(CloseCode::Other(1006), "write failed", None);
+    }
+    conn.done.cancel();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overflow_closes_with_slow_consumer_and_drops_the_queue() {
+        let conn = ConnHandle::new(1, 10);
+        assert_eq!(conn.push(Utf8Bytes::from_static("12345")), Pushed::Queued);
+        assert_eq!(conn.push(Utf8Bytes::from_static("12345")), Pushed::Queued);
+        assert_eq!(conn.push(Utf8Bytes::from_static("1")), Pushed::Overflowed);
+        assert_eq!(conn.push(Utf8Bytes::from_static("1")), Pushed::Closing);
+        let mut batch = Vec::new();
+        let closing = conn.take(&mut batch).expect("closing");
+        assert!(batch.is_empty(), "queued frames are dropped");
+        assert_eq!(closing.code, CloseCode::SlowConsumer);
+    }
+
+    #[test]
+    fn the_first_close_wins() {
+        let conn = ConnHandle::new(1, 100);
+        conn.close(CloseCode::GoingAway, "shutdown", None);
+        conn.close(CloseCode::Unauthorized, "expired", None);
+        assert_eq!(conn.closing().unwrap().code, CloseCode::GoingAway);
+    }
+}

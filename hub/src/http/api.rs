@@ -1,0 +1,190 @@
+//! `POST /api/v1/publish` and `GET /api/v1/channels/{channel}/history` (PROTOCOL.md §8).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use herald_event_types::{ChannelName, Envelope, ErrorCode, Subject};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::ApiError;
+use crate::auth::Identity;
+use crate::broker::{Broker, HistoryQuery};
+use crate::state::{HubState, unix_millis_now};
+
+/// Events in one batch, at most. A Herald addition (docs/protocol.md §8).
+const MAX_BATCH: usize = 1000;
+/// History page size: default and maximum (PROTOCOL.md §9.10).
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 1000;
+
+/// The token of `Authorization: Bearer <token>`, if any.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+fn identify(state: &HubState, headers: &HeaderMap) -> Result<Identity, ApiError> {
+    let token = bearer(headers).ok_or_else(|| ApiError::new(ErrorCode::NotAuthenticated, "missing bearer token"))?;
+    state.auth.verify(token, unix_millis_now()).map_err(|failure| {
+        state.metrics.auth_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ApiError::unauthorized(&failure.code, failure.message)
+    })
+}
+
+/// The body: `{"channel"?, "event"}` or `{"events": [...]}`.
+#[derive(Deserialize)]
+struct PublishBody<'a> {
+    #[serde(default)]
+    channel: Option<ChannelName>,
+    #[serde(borrow, default)]
+    event: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    events: Option<Vec<&'a RawValue>>,
+}
+
+/// One batch item: `{"channel"?, "event"}`, or an envelope with an optional `channel` key.
+#[derive(Deserialize)]
+struct BatchItem<'a> {
+    #[serde(default)]
+    channel: Option<ChannelName>,
+    #[serde(borrow, default)]
+    event: Option<&'a RawValue>,
+}
+
+fn decode_event(raw: &RawValue, index: Option<usize>) -> Result<Envelope, ApiError> {
+    let at = index.map(|i| format!("events[{i}]: ")).unwrap_or_default();
+    if !raw.get().starts_with('{') {
+        return Err(ApiError::new(ErrorCode::InvalidEvent, format!("{at}event must be an object")));
+    }
+    Envelope::from_json(raw.get()).map_err(|e| ApiError::new(ErrorCode::InvalidEvent, format!("{at}{}", e.describe())))
+}
+
+fn parse_batch(body: &[u8]) -> Result<Vec<(Option<ChannelName>, Envelope)>, ApiError> {
+    let body: PublishBody<'_> =
+        serde_json::from_slice(body).map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("invalid body: {e}")))?;
+    match (body.event, body.events) {
+        (Some(event), None) => Ok(vec![(body.channel, decode_event(event, None)?)]),
+        (None, Some(events)) => {
+            if events.is_empty() || events.len() > MAX_BATCH {
+                let message = format!("a batch holds 1 to {MAX_BATCH} events");
+                return Err(ApiError::new(ErrorCode::BadRequest, message));
+            }
+            events
+                .into_iter()
+                .enumerate()
+                .map(|(i, raw)| {
+                    let item: BatchItem<'_> = serde_json::from_str(raw.get())
+                        .map_err(|e| ApiError::new(ErrorCode::InvalidEvent, format!("events[{i}]: {e}")))?;
+                    let event = decode_event(item.event.unwrap_or(raw), Some(i))?;
+                    Ok((item.channel.or_else(|| body.channel.clone()), event))
+                })
+                .collect()
+        }
+        _ => Err(ApiError::new(ErrorCode::InvalidEvent, "body needs an object \"event\" or an array \"events\"")),
+    }
+}
+
+pub(super) async fn publish(
+    State(state): State<Arc<HubState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let received = Instant::now();
+    let identity = identify(&state, &headers)?;
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(ErrorCode::TooLarge, "body larger than HERALD_MAX_HTTP_BODY_BYTES")
+        } else {
+            ApiError::new(ErrorCode::BadRequest, rejection.body_text())
+        }
+    })?;
+    let reject = |error: ApiError| {
+        state.metrics.publish_rejected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        error
+    };
+    // The batch is validated whole: one bad event refuses all of it.
+    let batch = parse_batch(&body).map_err(reject)?;
+    let mut routed = Vec::with_capacity(batch.len());
+    for (channel, event) in batch {
+        let channel = state.check_publish(&identity, channel, &event).map_err(|e| reject(e.into()))?;
+        routed.push((channel, event));
+    }
+    if !state.rate.try_take(&identity.org, &identity.sub, routed.len() as u32, received) {
+        return Err(reject(ApiError::new(ErrorCode::RateLimited, "publish rate limit exceeded; retry later")));
+    }
+    let mut results = Vec::with_capacity(routed.len());
+    for (channel, event) in &routed {
+        let appended = state
+            .registry
+            .publish(&identity.org, channel, event, received)
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::Unavailable, e.to_string()))?;
+        results.push(serde_json::json!({
+            "channel": appended.channel, "offset": appended.offset, "duplicate": appended.duplicate,
+        }));
+    }
+    Ok(axum::Json(serde_json::json!({ "results": results })).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct HistoryParams {
+    subject: Option<String>,
+    since_offset: Option<u64>,
+    epoch: Option<String>,
+    limit: Option<usize>,
+}
+
+pub(super) async fn history(
+    State(state): State<Arc<HubState>>,
+    headers: HeaderMap,
+    Path(channel): Path<String>,
+    params: Result<Query<HistoryParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let identity = identify(&state, &headers)?;
+    let Query(params) = params.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
+    let channel = ChannelName::new(channel).map_err(|e| ApiError::new(ErrorCode::BadRequest, e.to_string()))?;
+    state.check_channel(&channel)?;
+    let subject = Subject::new(params.subject.unwrap_or_default())
+        .map_err(|e| ApiError::new(ErrorCode::BadRequest, e.to_string()))?;
+    if !identity.subscribe.allows(&channel, &subject) {
+        return Err(ApiError::new(ErrorCode::Forbidden, format!("no subscribe permission for {channel}/{subject}")));
+    }
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let broker = state.registry.broker();
+    let query = match params.since_offset {
+        Some(offset) => {
+            let epoch = match params.epoch {
+                Some(epoch) => epoch,
+                None => broker.epoch().to_string(),
+            };
+            HistoryQuery::Since { epoch, offset, limit }
+        }
+        None => HistoryQuery::Latest { limit },
+    };
+    let history = broker
+        .history(&identity.org, &channel, &subject, query)
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Unavailable, e.to_string()))?;
+    // Each item is the stored `event` frame: {"type","channel","offset","event"}.
+    let mut body = serde_json::to_string(&serde_json::json!({
+        "epoch": &*history.epoch, "offset": history.latest, "recovered": history.recovered,
+    }))
+    .expect("json");
+    body.pop();
+    body.push_str(",\"events\":[");
+    for (i, event) in history.events.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(event.frame.as_str());
+    }
+    body.push_str("]}");
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}

@@ -1,0 +1,93 @@
+//! HTTP routes: the WebSocket endpoint, the publish and history API, health and metrics.
+
+mod api;
+mod error;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use herald_event_types::ErrorCode;
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::connection;
+use crate::state::HubState;
+pub(crate) use error::ApiError;
+
+/// The subprotocol of protocol v1.
+const SUBPROTOCOL: &str = "herald.v1";
+/// Prefix of the subprotocol entry that carries a token (browsers cannot set headers).
+const BEARER_PROTOCOL: &str = "herald.bearer.";
+
+pub(crate) fn router(state: Arc<HubState>) -> Router {
+    let static_dir = state.config.static_dir.clone();
+    let body_limit = state.config.max_http_body_bytes;
+    let router = Router::new()
+        .route("/ws", get(websocket))
+        .route("/api/v1/publish", post(api::publish))
+        .route("/api/v1/channels/{channel}/history", get(api::history))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state);
+    match static_dir {
+        Some(dir) => {
+            let index = ServeFile::new(dir.join("index.html"));
+            router.fallback_service(ServeDir::new(dir).fallback(index))
+        }
+        None => router,
+    }
+}
+
+/// The token a client offered on the upgrade request: `Authorization: Bearer` first, then a
+/// `herald.bearer.<JWT>` subprotocol entry.
+fn offered_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(token) = api::bearer(headers) {
+        return Some(token.to_owned());
+    }
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .find_map(|entry| entry.trim().strip_prefix(BEARER_PROTOCOL).map(str::to_owned))
+}
+
+async fn websocket(State(state): State<Arc<HubState>>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+    if let (Some(allowed), Some(origin)) = (&state.config.allowed_origins, headers.get(header::ORIGIN)) {
+        if !allowed.iter().any(|a| a.as_bytes() == origin.as_bytes()) {
+            return ApiError::new(ErrorCode::Forbidden, "origin not allowed").into_response();
+        }
+    }
+    if state.shutdown.is_cancelled() {
+        return ApiError::new(ErrorCode::Unavailable, "hub shutting down").into_response();
+    }
+    let token = offered_token(&headers);
+    let max = state.config.max_message_bytes;
+    let tracker = state.tracker.clone();
+    upgrade
+        .protocols([SUBPROTOCOL])
+        .max_message_size(max)
+        .max_frame_size(max)
+        .read_buffer_size(4096)
+        .write_buffer_size(16 * 1024)
+        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, state, token)))
+}
+
+async fn readyz(State(state): State<Arc<HubState>>) -> Response {
+    use crate::broker::Broker;
+    if state.registry.broker().is_ready().await {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        ApiError::new(ErrorCode::Unavailable, "broker unreachable").into_response()
+    }
+}
+
+async fn metrics(State(state): State<Arc<HubState>>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}

@@ -1,0 +1,131 @@
+//! Per-user limits: publish rate (token bucket) and concurrent connections.
+//!
+//! Both are keyed by (org, sub) and bounded in memory: idle buckets are pruned, and a
+//! connection count disappears when it drops to zero.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+type UserKey = (String, String);
+
+/// Drop buckets idle this long (they are full again by then).
+const IDLE: Duration = Duration::from_secs(60);
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// Publish rate per (org, sub): `rate` events per second, burst one second's worth.
+#[derive(Debug)]
+pub(crate) struct RateLimiter {
+    rate: f64,
+    buckets: Mutex<HashMap<UserKey, Bucket>>,
+    last_prune: Mutex<Instant>,
+}
+
+impl RateLimiter {
+    pub(crate) fn new(rate: u32) -> Self {
+        Self { rate: f64::from(rate), buckets: Mutex::default(), last_prune: Mutex::new(Instant::now()) }
+    }
+
+    /// Takes `n` tokens for `(org, sub)` at `now`; `false` (and nothing taken) when there
+    /// are not enough.
+    pub(crate) fn try_take(&self, org: &str, sub: &str, n: u32, now: Instant) -> bool {
+        self.prune(now);
+        let mut buckets = self.buckets.lock().expect("rate lock");
+        let bucket = buckets.entry((org.to_owned(), sub.to_owned())).or_insert(Bucket { tokens: self.rate, at: now });
+        let refill = now.saturating_duration_since(bucket.at).as_secs_f64() * self.rate;
+        bucket.tokens = (bucket.tokens + refill).min(self.rate);
+        bucket.at = now;
+        if bucket.tokens >= f64::from(n) {
+            bucket.tokens -= f64::from(n);
+            true
+        } else {
+            false
+        }
+    }
+
+    fn prune(&self, now: Instant) {
+        let mut last = self.last_prune.lock().expect("prune lock");
+        if now.saturating_duration_since(*last) < IDLE {
+            return;
+        }
+        *last = now;
+        drop(last);
+        self.buckets.lock().expect("rate lock").retain(|_, b| now.saturating_duration_since(b.at) < IDLE);
+    }
+}
+
+/// Concurrent connections per (org, sub).
+#[derive(Debug)]
+pub(crate) struct ConnectionCounter {
+    max: usize,
+    counts: Mutex<HashMap<UserKey, usize>>,
+}
+
+impl ConnectionCounter {
+    pub(crate) fn new(max: usize) -> Self {
+        Self { max, counts: Mutex::default() }
+    }
+
+    /// Counts one more connection for the user; `false` (and not counted) at the limit.
+    pub(crate) fn try_acquire(&self, org: &str, sub: &str) -> bool {
+        let mut counts = self.counts.lock().expect("connections lock");
+        let count = counts.entry((org.to_owned(), sub.to_owned())).or_default();
+        if *count >= self.max {
+            if *count == 0 {
+                counts.remove(&(org.to_owned(), sub.to_owned()));
+            }
+            return false;
+        }
+        *count += 1;
+        true
+    }
+
+    /// Releases one connection of the user.
+    pub(crate) fn release(&self, org: &str, sub: &str) {
+        let mut counts = self.counts.lock().expect("connections lock");
+        let key = (org.to_owned(), sub.to_owned());
+        if let Some(count) = counts.get_mut(&key) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&key);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bursts_one_second_then_refills_at_the_rate() {
+        let limiter = RateLimiter::new(10);
+        let t0 = Instant::now();
+        assert!(limiter.try_take("o", "s", 10, t0));
+        assert!(!limiter.try_take("o", "s", 1, t0));
+        assert!(limiter.try_take("other", "s", 1, t0), "per user");
+        assert!(limiter.try_take("o", "s", 1, t0 + Duration::from_millis(100)));
+        assert!(!limiter.try_take("o", "s", 1, t0 + Duration::from_millis(100)));
+        assert!(!limiter.try_take("o", "s", 11, t0 + Duration::from_secs(5)), "never more than the burst");
+    }
+
+    #[test]
+    fn connection_counts_are_per_user_and_released() {
+        let counter = ConnectionCounter::new(2);
+        assert!(counter.try_acquire("o", "a"));
+        assert!(counter.try_acquire("o", "a"));
+        assert!(!counter.try_acquire("o", "a"));
+        assert!(counter.try_acquire("o", "b"));
+        counter.release("o", "a");
+        assert!(counter.try_acquire("o", "a"));
+        counter.release("o", "a");
+        counter.release("o", "a");
+        counter.release("o", "b");
+        assert!(counter.counts.lock().unwrap().is_empty(), "no memory kept for idle users");
+    }
+}

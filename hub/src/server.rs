@@ -1,0 +1,202 @@
+//! Running a hub: [`Hub::builder`] binds, serves and returns a [`RunningHub`] with its
+//! address and a shutdown handle, in the binary or inside another tokio program.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+
+use crate::auth::{AuthSetupError, Authenticator, JwtKey};
+use crate::broker::MemoryBroker;
+use crate::channels::Registry;
+use crate::config::{Config, ConfigError};
+use crate::metrics::Metrics;
+use crate::state::HubState;
+
+/// How long shutdown waits for connections to finish their closing handshakes.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Entry point for running a hub.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), herald_hub::HubError> {
+/// let hub = herald_hub::Hub::builder()
+///     .listen("127.0.0.1:0".parse().unwrap())
+///     .jwt_secret(b"a long random secret".to_vec())
+///     .spawn()
+///     .await?;
+/// println!("hub on {}", hub.local_addr());
+/// hub.shutdown().await;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Hub;
+
+impl Hub {
+    /// A builder starting from [`Config::default`] (which has no key: set one).
+    pub fn builder() -> HubBuilder {
+        HubBuilder { config: Config::default() }
+    }
+}
+
+/// Configures and starts a hub.
+#[derive(Debug)]
+pub struct HubBuilder {
+    config: Config,
+}
+
+/// Why a hub could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HubError {
+    /// The configuration is unusable; the message says what to set.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The key is unusable.
+    #[error("invalid JWT key")]
+    Key(#[from] AuthSetupError),
+    /// The listen address could not be bound (in use, or not permitted).
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl HubBuilder {
+    /// Replaces the whole configuration.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The listen address. Default 127.0.0.1:8080; use port 0 for any free port.
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.config.listen = addr;
+        self
+    }
+
+    /// Verify tokens with this HS256 secret (5 s leeway, no `aud`/`iss` checks).
+    pub fn jwt_secret(mut self, secret: Vec<u8>) -> Self {
+        self.config.auth = Some(crate::auth::AuthConfig {
+            key: JwtKey::Hs256(secret),
+            audience: None,
+            issuer: None,
+            leeway: Duration::from_secs(5),
+        });
+        self
+    }
+
+    /// Binds and starts serving in the background.
+    ///
+    /// # Errors
+    /// [`HubError`] when no key is configured, the key is unusable, or the address cannot
+    /// be bound.
+    pub async fn spawn(self) -> Result<RunningHub, HubError> {
+        let config = self.config;
+        let auth = Authenticator::new(config.auth.clone().ok_or(ConfigError::NoKey)?)?;
+        let listener =
+            TcpListener::bind(config.listen).await.map_err(|source| HubError::Bind { addr: config.listen, source })?;
+        let addr = listener.local_addr().map_err(|source| HubError::Bind { addr: config.listen, source })?;
+        let metrics = Arc::new(Metrics::default());
+        let registry = Registry::new(MemoryBroker::new(config.memory.clone()), metrics.clone());
+        let state = Arc::new(HubState::new(config, auth, registry, metrics));
+        let task = tokio::spawn(serve(listener, state.clone()));
+        tracing::info!(%addr, "herald hub listening");
+        Ok(RunningHub { addr, state, task })
+    }
+}
+
+/// A hub serving in the background.
+#[derive(Debug)]
+pub struct RunningHub {
+    addr: SocketAddr,
+    state: Arc<HubState>,
+    task: JoinHandle<()>,
+}
+
+impl RunningHub {
+    /// The bound address (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The hub's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.state.metrics
+    }
+
+    /// A token that shuts the hub down when cancelled (for signal handlers).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.state.shutdown.clone()
+    }
+
+    /// Stops accepting, closes every connection with 1001, and waits (up to 5 s) for them
+    /// to finish.
+    pub async fn shutdown(self) {
+        self.state.shutdown.cancel();
+        let _ = self.task.await;
+    }
+
+    /// Waits until the hub has shut down (after [`RunningHub::shutdown_token`] is cancelled).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+async fn serve(listener: TcpListener, state: Arc<HubState>) {
+    let router = crate::http::router(state.clone());
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(state.config.header_read_timeout);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = state.shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, say: back off instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            router.clone().oneshot(request)
+        });
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, %peer, "http connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    state.tracker.close();
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        graceful.shutdown().await;
+        state.tracker.wait().await;
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("shutdown grace elapsed with connections still open");
+    }
+    tracing::info!("herald hub stopped");
+}

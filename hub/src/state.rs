@@ -1,0 +1,86 @@
+//! The state every request and connection shares.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use herald_event_types::{ChannelName, Envelope, ErrorCode};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::{Authenticator, Identity};
+use crate::channels::Registry;
+use crate::config::Config;
+use crate::limits::{ConnectionCounter, RateLimiter};
+use crate::metrics::Metrics;
+
+/// Everything the hub's handlers share. Built once per hub.
+#[derive(Debug)]
+pub(crate) struct HubState {
+    pub(crate) config: Config,
+    pub(crate) auth: Authenticator,
+    pub(crate) registry: Registry,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) rate: RateLimiter,
+    pub(crate) connections: ConnectionCounter,
+    /// Cancelled when the hub shuts down; every connection then closes with 1001.
+    pub(crate) shutdown: CancellationToken,
+    /// Tracks WebSocket sessions so shutdown can wait for their closing handshakes.
+    pub(crate) tracker: TaskTracker,
+    channels: HashSet<ChannelName>,
+    next_key: AtomicU64,
+}
+
+impl HubState {
+    pub(crate) fn new(config: Config, auth: Authenticator, registry: Registry, metrics: Arc<Metrics>) -> Self {
+        Self {
+            channels: config.channels.iter().cloned().collect(),
+            rate: RateLimiter::new(config.publish_rate),
+            connections: ConnectionCounter::new(config.max_connections_per_user),
+            config,
+            auth,
+            registry,
+            metrics,
+            shutdown: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+            next_key: AtomicU64::new(1),
+        }
+    }
+
+    /// A process-unique connection key.
+    pub(crate) fn next_key(&self) -> u64 {
+        self.next_key.fetch_add(1, Relaxed)
+    }
+
+    /// `Ok(())` when `channel` is configured.
+    pub(crate) fn check_channel(&self, channel: &ChannelName) -> Result<(), (ErrorCode, String)> {
+        if self.channels.contains(channel) {
+            Ok(())
+        } else {
+            Err((ErrorCode::ChannelNotFound, format!("channel {channel:?} is not configured")))
+        }
+    }
+
+    /// Resolves where `event` goes and checks the caller may publish it there.
+    pub(crate) fn check_publish(
+        &self,
+        identity: &Identity,
+        channel: Option<ChannelName>,
+        event: &Envelope,
+    ) -> Result<ChannelName, (ErrorCode, String)> {
+        let channel = channel.unwrap_or_else(|| event.default_channel());
+        self.check_channel(&channel)?;
+        if !identity.publish.allows(&channel, &event.subject) {
+            return Err((
+                ErrorCode::Forbidden,
+                format!("no publish permission for {channel}/{}", event.subject.as_str()),
+            ));
+        }
+        Ok(channel)
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub(crate) fn unix_millis_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default()
+}
