@@ -1,16 +1,50 @@
 //! Authentication: JWT verification with keys and algorithms pinned by configuration,
 //! and the permission patterns of PROTOCOL.md §3.
 //!
-//! INTERFACE STUB — being implemented (see the hub issue). Signatures are fixed.
+//! The algorithm comes from the configured [`JwtKey`], never from a token's header: a token
+//! whose header names another algorithm (`none`, or HS256 signed with an RSA public key as
+//! the secret) is `invalid_token`. `jsonwebtoken` only checks the signature and the
+//! algorithm; every claim is checked here, to the millisecond, with the hub's leeway.
+//!
+//! ```
+//! use std::time::Duration;
+//! use herald_hub::auth::{mint_hs256, AuthConfig, Authenticator, JwtKey};
+//!
+//! let auth = Authenticator::new(AuthConfig {
+//!     key: JwtKey::Hs256(b"dev-secret".to_vec()),
+//!     audience: None,
+//!     issuer: None,
+//!     leeway: Duration::from_secs(5),
+//! })
+//! .unwrap();
+//! let token = mint_hs256(b"dev-secret", &serde_json::json!({"sub": "u-1", "org": "acme", "exp": 2_000_000_000}));
+//! let identity = auth.verify(&token, 1_900_000_000_000).unwrap();
+//! assert_eq!((identity.sub.as_str(), identity.org.as_str()), ("u-1", "acme"));
+//! assert_eq!(identity.expires_at_ms, 2_000_000_000_000);
+//! ```
 
+mod claims;
+mod keys;
 mod permissions;
+#[cfg(test)]
+mod test_keys;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use herald_event_types::frame::AuthErrorCode;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 
 pub use permissions::Permissions;
+
+use claims::ClaimRules;
+
+/// Longest token accepted, in bytes; longer ones are `invalid_token` without being decoded.
+pub const MAX_TOKEN_LEN: usize = 64 * 1024;
 
 /// Key material for verifying tokens; the variant pins the algorithm (a token's header
 /// never chooses it).
@@ -31,8 +65,7 @@ impl JwtKey {
     /// # Errors
     /// [`AuthSetupError`] when the PEM is neither an RSA nor an EC P-256 public key.
     pub fn from_public_key_pem(pem: &[u8]) -> Result<Self, AuthSetupError> {
-        let _ = pem;
-        unimplemented!()
+        keys::detect(pem)
     }
 }
 
@@ -91,9 +124,41 @@ pub struct Identity {
     pub publish: Permissions,
 }
 
+impl AuthConfig {
+    /// The default leeway for `exp`, `nbf` and `iat`.
+    pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(5);
+
+    /// A configuration with `key`, no audience or issuer, and the default leeway.
+    pub fn new(key: JwtKey) -> Self {
+        Self { key, audience: None, issuer: None, leeway: Self::DEFAULT_LEEWAY }
+    }
+}
+
 /// Verifies tokens. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Authenticator {}
+pub struct Authenticator {
+    inner: Arc<Verifier>,
+}
+
+/// What an [`Authenticator`] shares between its clones.
+struct Verifier {
+    algorithm: Algorithm,
+    key: DecodingKey,
+    validation: Validation,
+    rules: ClaimRules,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("algorithm", &self.algorithm)
+            .field("key", &"<redacted>")
+            .field("audience", &self.rules.audience)
+            .field("issuer", &self.rules.issuer)
+            .field("leeway_ms", &self.rules.leeway_ms)
+            .finish()
+    }
+}
 
 impl Authenticator {
     /// Prepares the verifier.
@@ -101,8 +166,20 @@ impl Authenticator {
     /// # Errors
     /// [`AuthSetupError`] when the key cannot be parsed.
     pub fn new(config: AuthConfig) -> Result<Self, AuthSetupError> {
-        let _ = config;
-        unimplemented!()
+        let (key, algorithm) = keys::decoding_key(&config.key)?;
+        // Signature and algorithm only: every claim is checked by `ClaimRules`.
+        let mut validation = Validation::new(algorithm);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.leeway = 0;
+        let rules = ClaimRules {
+            audience: config.audience,
+            issuer: config.issuer,
+            leeway_ms: i128::try_from(config.leeway.as_millis()).unwrap_or(i128::MAX),
+        };
+        Ok(Self { inner: Arc::new(Verifier { algorithm, key, validation, rules }) })
     }
 
     /// Verifies `token` at `now_ms` (milliseconds since the Unix epoch).
@@ -110,13 +187,32 @@ impl Authenticator {
     /// # Errors
     /// [`AuthFailure`] with the code of PROTOCOL.md §1 and §9.1.
     pub fn verify(&self, token: &str, now_ms: u64) -> Result<Identity, AuthFailure> {
-        let _ = (token, now_ms);
-        unimplemented!()
+        let inner = &*self.inner;
+        let invalid = |message: String| AuthFailure { code: AuthErrorCode::InvalidToken, message };
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(invalid(format!("the token is longer than {MAX_TOKEN_LEN} bytes")));
+        }
+        let data =
+            jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(token, &inner.key, &inner.validation)
+                .map_err(|error| invalid(describe(error.kind(), inner.algorithm)))?;
+        inner.rules.identity(&data.claims, now_ms)
+    }
+}
+
+/// A message for a token `jsonwebtoken` refused. Fixed texts: never any part of the token.
+fn describe(kind: &ErrorKind, algorithm: Algorithm) -> String {
+    match kind {
+        ErrorKind::InvalidSignature => "the signature does not verify".to_owned(),
+        ErrorKind::InvalidAlgorithm => format!("the token's algorithm is not {algorithm:?}, the only one accepted"),
+        ErrorKind::InvalidEcdsaKey | ErrorKind::InvalidRsaKey(_) | ErrorKind::Crypto(_) => {
+            "the token does not verify with the configured key".to_owned()
+        }
+        _ => format!("malformed token (expected a compact JWS signed with {algorithm:?}, with JSON object claims)"),
     }
 }
 
 /// Signs `claims` with HS256: for `--dev` tokens and tests.
 pub fn mint_hs256(secret: &[u8], claims: &serde_json::Value) -> String {
-    let _ = (secret, claims);
-    unimplemented!()
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret))
+        .expect("HS256 signing of JSON claims cannot fail")
 }

@@ -1,0 +1,85 @@
+//! Test key pairs, generated once with the `openssl` CLI (RSA 2048, EC P-256 and P-384).
+//! Test material only: never use these keys anywhere else.
+
+/// RSA 2048 private key (PKCS#8), for signing RS256 test tokens.
+pub(super) const RSA_PRIVATE: &str = "\
+-----BEGIN PRIVATE KEY-----
+MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQC9z9UhIsBk3/bQ
+V7KViGGse5NDgmBrzVVOlGoVOw/s8vR0Y8oHqLgMFHgv8gT+H11eWbnV1BgPbT1t
+N0cNkN/ZUusr9W/WQlEjlI6fO+rqy6rGjb61vPUTVtpPx7H5+oKCy3hUzEAIHddW
+6qaIvdGGHzUwatso4AgP4wJ2qR9YeJSHEESfAvYuz5x7JrxCOG+Vdg+0wOuKDMtM
+eHt6HihRsETxKc2fObcXiipUdZ6Jr8z+7ZTnyfddnePGdGPyriGkULTkRkmmE8v2
+Opz5BXC/pIZz2vM6vEzVoXbpxk8bpX+icWLGyHFpWZWzoxJPEZ8alF0wwyjGa8QL
+PBfVhcZhAgMBAAECggEABA9HNGOGyhsjyPZfN1iIskSdJ5zI81u1OK5VWIMZxsxP
+3/kBNkm5agGHRb5ygeO2cdEPqvWgcBzUUZr7KSlq+3FARQGFjod+yCwiVfoh/tSa
+IFxuv3qKCVhagfzrUkWCRH1I/RNQEuLEgZmyM/GCljcVQnK+oXCtOEQqmZ9QMGp8
+su1MGH5MNEXG9MQsJq6pC+eR7voCFUMKoAngxS7EHgbAPxnv1weeuwhn7z56+KNM
+b09W2fBoWQrg0tIeU3QzTEMlsB9/cT69Lgq7UPd/Xja53gyK9YWQk3bt+KdQyi/1
+7XA04FxdmbrpMNH4lCelPQ0ZO7eu1o4Ksh5HuU+BewKBgQD67hRya8QS96iVKaKi
+WB7fbujeE0cyjG4m44OOf4lkMk7M4kq2qJFSKHeCp4ttOHXfGQGn5gLe6doSdcTS
+xsN46PvfN3oe8ol47NEKzQ/sNVZZ5HIZ9fQGEUWntk3KVRgZhVVQac6bAIhLrLfA
+xUcDahKv6zXY7hdMWvY3NtaHjwKBgQDBpZ9r9m3l+ooHrP4r6YzDpFRZzVGRh1ct
+63enjEybXBgzXABbu1haOMcfeaDJ5+NBam2j+ZpoMy4ndudaiDc6iVFM9adDNAJr
+u4jYhew3Gc2VfSA7PaMORcXlTZJfNPuUgNcyfqVuN3xSybBFzu7KGQWiPNGuMARR
+YQN7VPxbDwKBgQDeF1yHjTREqWhPZUNptt7UWSDIdX2dksdnqhTlSaI7yX8PPfZs
+xrOgaOql/E6eQ8unw0VA6oZ977KwhgXHnF6kJGnRPhPbUkU0fz3h9m9yXB7qfxQy
+QAtUV3M0JlmhjEFBTU6eVpejfwwjFmKovrLEpdyWUXMeZlS+ov+rDOFBpwKBgGB2
+JlHbcacsBHIKZJpvPqV+SF5rfoRlzLGdJ/+YTdjeKVf8LlmDm2FmAxrUtZmeH4BI
+idEy1w2s4QLboidgz1IjcRJLFETPtZ0A0Aw7ug1Alz4uFE4uR/kmHIw69fzjIac5
+/viySan7jbyXp20+xYh6qmnErhZ86Mm478kR7ptVAoGBAOkne9M/kTKNUzxEyn9E
+pUR75WKGWlBxlBtSBVFH1NvM4iKxTSun1MHY4aliDwCCdeoCGToLYRPbGMzx+Z0d
+xlUGqLv/Y8P9Sq/Gxe2+EZ15cEpNvkjINXqi+5b5KDK0qL9pXTl1Gk7BwtBMI8D/
+/ec9E7vgOXhma7PkZutEsGc/
+-----END PRIVATE KEY-----
+";
+
+/// The RSA public key (SPKI).
+pub(super) const RSA_PUBLIC: &str = "\
+-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAvc/VISLAZN/20FeylYhh
+rHuTQ4Jga81VTpRqFTsP7PL0dGPKB6i4DBR4L/IE/h9dXlm51dQYD209bTdHDZDf
+2VLrK/Vv1kJRI5SOnzvq6suqxo2+tbz1E1baT8ex+fqCgst4VMxACB3XVuqmiL3R
+hh81MGrbKOAID+MCdqkfWHiUhxBEnwL2Ls+ceya8QjhvlXYPtMDrigzLTHh7eh4o
+UbBE8SnNnzm3F4oqVHWeia/M/u2U58n3XZ3jxnRj8q4hpFC05EZJphPL9jqc+QVw
+v6SGc9rzOrxM1aF26cZPG6V/onFixshxaVmVs6MSTxGfGpRdMMMoxmvECzwX1YXG
+YQIDAQAB
+-----END PUBLIC KEY-----
+";
+
+/// The same RSA public key in PKCS#1 form (`BEGIN RSA PUBLIC KEY`).
+pub(super) const RSA_PUBLIC_PKCS1: &str = "\
+-----BEGIN RSA PUBLIC KEY-----
+MIIBCgKCAQEAvc/VISLAZN/20FeylYhhrHuTQ4Jga81VTpRqFTsP7PL0dGPKB6i4
+DBR4L/IE/h9dXlm51dQYD209bTdHDZDf2VLrK/Vv1kJRI5SOnzvq6suqxo2+tbz1
+E1baT8ex+fqCgst4VMxACB3XVuqmiL3Rhh81MGrbKOAID+MCdqkfWHiUhxBEnwL2
+Ls+ceya8QjhvlXYPtMDrigzLTHh7eh4oUbBE8SnNnzm3F4oqVHWeia/M/u2U58n3
+XZ3jxnRj8q4hpFC05EZJphPL9jqc+QVwv6SGc9rzOrxM1aF26cZPG6V/onFixshx
+aVmVs6MSTxGfGpRdMMMoxmvECzwX1YXGYQIDAQAB
+-----END RSA PUBLIC KEY-----
+";
+
+/// EC P-256 private key (PKCS#8), for signing ES256 test tokens.
+pub(super) const EC_PRIVATE: &str = "\
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg8bMatli3JK5uGTBN
+rXPanQrCM/kF6ymKxZwjfezOCe6hRANCAASa3dRAF1XtPeiKIUtoKfK5SJkL3LPM
+14Vlb8VP3WASO7tG1KHQP9tQMHJWi2jY6GMM5NGyuG98GkiuRD/+uzrs
+-----END PRIVATE KEY-----
+";
+
+/// The EC P-256 public key (SPKI).
+pub(super) const EC_PUBLIC: &str = "\
+-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEmt3UQBdV7T3oiiFLaCnyuUiZC9yz
+zNeFZW/FT91gEju7RtSh0D/bUDByVoto2OhjDOTRsrhvfBpIrkQ//rs67A==
+-----END PUBLIC KEY-----
+";
+
+/// An EC P-384 public key: not usable for ES256.
+pub(super) const EC_P384_PUBLIC: &str = "\
+-----BEGIN PUBLIC KEY-----
+MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAETvo4ocW74ze/dZG4SVt2CZ1o5I3QVJ82
+CEL3u54Xt1r8NarUwVVkdUPmdSAbhMyqQ06p5C7S4rpdmx/UC9wvgIlWaS8PrPUY
+dCcKnZy48an3OmdYbMaeFS+tzSV32jfB
+-----END PUBLIC KEY-----
+";
