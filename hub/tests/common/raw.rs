@@ -1,0 +1,91 @@
+//! A raw WebSocket client for what tungstenite will not do: never answering pings, and
+//! sending frames that break the protocol (invalid UTF-8).
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+pub struct RawClient {
+    pub stream: TcpStream,
+}
+
+/// A frame as read off the wire.
+#[derive(Debug)]
+pub struct RawFrame {
+    pub opcode: u8,
+    pub payload: Vec<u8>,
+}
+
+impl RawFrame {
+    pub fn close_code(&self) -> Option<u16> {
+        (self.opcode == 0x8 && self.payload.len() >= 2).then(|| u16::from_be_bytes([self.payload[0], self.payload[1]]))
+    }
+}
+
+impl RawClient {
+    /// Opens `/ws` with a minimal handshake and reads the 101 response.
+    pub async fn connect(addr: std::net::SocketAddr) -> Self {
+        let mut stream = TcpStream::connect(addr).await.expect("tcp connect");
+        let request = format!(
+            "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            head.push(stream.read_u8().await.expect("handshake response"));
+        }
+        assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+        Self { stream }
+    }
+
+    /// Writes one masked frame (clients must mask).
+    pub async fn send_frame(&mut self, opcode: u8, payload: &[u8]) {
+        let mut frame = vec![0x80 | opcode];
+        let len = payload.len();
+        if len < 126 {
+            frame.push(0x80 | len as u8);
+        } else if len <= u16::MAX as usize {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(len as u16).to_be_bytes());
+        } else {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(len as u64).to_be_bytes());
+        }
+        let mask = [0x12, 0x34, 0x56, 0x78];
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        self.stream.write_all(&frame).await.unwrap();
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.send_frame(0x1, text.as_bytes()).await;
+    }
+
+    /// Reads one frame (server frames are unmasked). `None` at end of stream.
+    pub async fn read_frame(&mut self) -> Option<RawFrame> {
+        let mut head = [0u8; 2];
+        self.stream.read_exact(&mut head).await.ok()?;
+        let opcode = head[0] & 0x0f;
+        let len = match head[1] & 0x7f {
+            126 => u64::from(self.stream.read_u16().await.ok()?),
+            127 => self.stream.read_u64().await.ok()?,
+            n => u64::from(n),
+        };
+        let mut payload = vec![0; len as usize];
+        self.stream.read_exact(&mut payload).await.ok()?;
+        Some(RawFrame { opcode, payload })
+    }
+
+    /// Reads frames, never answering pings, until a close frame; returns its code.
+    pub async fn read_until_close(&mut self) -> (Option<u16>, Vec<RawFrame>) {
+        let mut seen = Vec::new();
+        loop {
+            let frame = tokio::time::timeout(super::WAIT, self.read_frame()).await.expect("a frame in time");
+            match frame {
+                Some(frame) if frame.opcode == 0x8 => return (frame.close_code(), seen),
+                Some(frame) => seen.push(frame),
+                None => return (None, seen),
+            }
+        }
+    }
+}
