@@ -5,6 +5,8 @@
 //! answers, replays and live events keep their order. See `docs/protocol.md` for every
 //! frame, error code and close code used here.
 
+#[cfg(feature = "__echo")]
+pub(crate) mod echo;
 pub(crate) mod outbound;
 
 use std::sync::Arc;
@@ -54,6 +56,31 @@ pub(crate) async fn serve(socket: WebSocket, state: Arc<HubState>, offered: Opti
     }
     state.metrics.connections.fetch_sub(1, Relaxed);
     let _ = writer.await;
+}
+
+/// The close code for a failed read: tungstenite reports protocol failures only as errors,
+/// so the hub maps them to 1009 (too big), 1007 (bad UTF-8) and 1002 (protocol error).
+pub(crate) fn close_code_for(error: axum::Error) -> (CloseCode, &'static str) {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    use tokio_tungstenite::tungstenite::error::CapacityError;
+    let inner = error.into_inner();
+    match inner.downcast_ref::<WsError>() {
+        Some(WsError::Capacity(CapacityError::MessageTooLong { .. })) => (CloseCode::MessageTooBig, "message too big"),
+        Some(WsError::Capacity(_)) => (CloseCode::MessageTooBig, "frame too big"),
+        Some(WsError::Utf8(_)) => (CloseCode::InvalidPayload, "invalid utf-8"),
+        Some(WsError::Protocol(_)) => (CloseCode::ProtocolError, "protocol error"),
+        _ => {
+            tracing::debug!(error = %inner, "websocket read failed");
+            (CloseCode::Other(1006), "read failed")
+        }
+    }
+}
+
+/// Keeps reading after a close was sent until the peer completes the closing handshake (or
+/// [`CLOSE_HANDSHAKE_TIMEOUT`] passes): leaving on our own Close would drop the TCP
+/// connection before the handshake completes.
+pub(crate) async fn finish_close_handshake(stream: &mut SplitStream<WebSocket>) {
+    let _ = tokio::time::timeout(CLOSE_HANDSHAKE_TIMEOUT, async { while stream.next().await.is_some() {} }).await;
 }
 
 struct Session {
@@ -112,8 +139,7 @@ impl Session {
         if let Some(closing) = self.conn.closing() {
             tracing::debug!(code = %closing.code, reason = closing.reason, "closing");
         }
-        // Keep reading until the peer completes the closing handshake (or gives up).
-        let _ = tokio::time::timeout(CLOSE_HANDSHAKE_TIMEOUT, async { while stream.next().await.is_some() {} }).await;
+        finish_close_handshake(&mut stream).await;
     }
 
     fn next_deadline(&self) -> Instant {
@@ -152,21 +178,7 @@ impl Session {
     }
 
     fn on_read_error(&mut self, error: axum::Error) {
-        use tokio_tungstenite::tungstenite::Error as WsError;
-        use tokio_tungstenite::tungstenite::error::CapacityError;
-        let inner = error.into_inner();
-        let (code, reason) = match inner.downcast_ref::<WsError>() {
-            Some(WsError::Capacity(CapacityError::MessageTooLong { .. })) => {
-                (CloseCode::MessageTooBig, "message too big")
-            }
-            Some(WsError::Capacity(_)) => (CloseCode::MessageTooBig, "frame too big"),
-            Some(WsError::Utf8(_)) => (CloseCode::InvalidPayload, "invalid utf-8"),
-            Some(WsError::Protocol(_)) => (CloseCode::ProtocolError, "protocol error"),
-            _ => {
-                tracing::debug!(error = %inner, "websocket read failed");
-                (CloseCode::Other(1006), "read failed")
-            }
-        };
+        let (code, reason) = close_code_for(error);
         self.conn.close(code, reason, None);
     }
 

@@ -41,6 +41,8 @@ pub(crate) struct Closing {
 #[derive(Debug)]
 enum Out {
     Text(Utf8Bytes),
+    #[cfg(feature = "__echo")]
+    Binary(bytes::Bytes),
     Ping,
 }
 
@@ -96,6 +98,17 @@ impl ConnHandle {
         drop(state);
         self.wake.notify_one();
         Pushed::Queued
+    }
+
+    /// Queues a binary frame (the test-only echo endpoint; Herald itself sends text only).
+    #[cfg(feature = "__echo")]
+    pub(crate) fn push_binary(&self, bytes: bytes::Bytes) {
+        let mut state = self.state.lock().expect("outbound lock");
+        if state.closing.is_none() {
+            state.queue.push_back(Out::Binary(bytes));
+            drop(state);
+            self.wake.notify_one();
+        }
     }
 
     /// Queues a WebSocket ping (not counted against the bound).
@@ -168,6 +181,8 @@ pub(crate) async fn write_loop(conn: &ConnHandle, mut sink: SplitSink<WebSocket,
                         bytes += text.len() as u64;
                         Message::Text(text)
                     }
+                    #[cfg(feature = "__echo")]
+                    Out::Binary(bytes) => Message::Binary(bytes),
                     Out::Ping => Message::Ping(Default::default()),
                 };
                 sink.feed(message).await?;

@@ -33,8 +33,17 @@ pub(crate) fn router(state: Arc<HubState>) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(state);
+        .layer(DefaultBodyLimit::max(body_limit));
+    #[cfg(feature = "__echo")]
+    let router = router.route(
+        "/__echo",
+        get(|State(state): State<Arc<HubState>>, upgrade: WebSocketUpgrade| async move {
+            let tracker = state.tracker.clone();
+            configure(upgrade, &state.config)
+                .on_upgrade(move |socket| tracker.track_future(connection::echo::serve(socket, state)))
+        }),
+    );
+    let router = router.with_state(state);
     match static_dir {
         Some(dir) => {
             let index = ServeFile::new(dir.join("index.html"));
@@ -68,15 +77,19 @@ async fn websocket(State(state): State<Arc<HubState>>, headers: HeaderMap, upgra
         return ApiError::new(ErrorCode::Unavailable, "hub shutting down").into_response();
     }
     let token = offered_token(&headers);
-    let max = state.config.max_message_bytes;
     let tracker = state.tracker.clone();
+    configure(upgrade, &state.config)
+        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, state, token)))
+}
+
+/// The production WebSocket settings: subprotocol, size limits, buffer sizes.
+pub(crate) fn configure(upgrade: WebSocketUpgrade, config: &crate::Config) -> WebSocketUpgrade {
     upgrade
         .protocols([SUBPROTOCOL])
-        .max_message_size(max)
-        .max_frame_size(max)
+        .max_message_size(config.max_message_bytes)
+        .max_frame_size(config.max_message_bytes)
         .read_buffer_size(4096)
         .write_buffer_size(16 * 1024)
-        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, state, token)))
 }
 
 async fn readyz(State(state): State<Arc<HubState>>) -> Response {
