@@ -183,15 +183,18 @@ impl Client {
         }
     }
 
-    /// Reads (discarding text frames) until the hub closes; returns the close code.
+    /// Reads (discarding text frames) until the hub closes; returns the close code. Keeps
+    /// reading to the end so tungstenite sends its half of the closing handshake.
     pub async fn closed(&mut self) -> Option<u16> {
-        loop {
+        let code = loop {
             match tokio::time::timeout(WAIT, self.ws.next()).await.expect("close in time") {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f: CloseFrame| u16::from(f.code)),
+                Some(Ok(Message::Close(frame))) => break frame.map(|f: CloseFrame| u16::from(f.code)),
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return None,
             }
-        }
+        };
+        let _ = tokio::time::timeout(WAIT, async { while self.ws.next().await.is_some() {} }).await;
+        code
     }
 }
 
