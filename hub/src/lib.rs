@@ -28,4 +28,4 @@ mod server;
 mod state;
 
 pub use config::{Config, ConfigError, LogFormat, Settings};
-pub use server::{Hub, HubBuilder, HubError, RunningHub};
+pub use server::{Hub, HubBuilder, HubError, HubHandle, PublishOutcome, PublishRejected, RunningHub};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
+use herald_event_types::{ChannelName, Envelope};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -138,6 +139,11 @@ impl RunningHub {
         &self.state.metrics
     }
 
+    /// A cheap, cloneable handle for publishing from inside this process.
+    pub fn handle(&self) -> HubHandle {
+        HubHandle { state: self.state.clone() }
+    }
+
     /// A token that shuts the hub down when cancelled (for signal handlers).
     pub fn shutdown_token(&self) -> CancellationToken {
         self.state.shutdown.clone()
@@ -153,6 +159,62 @@ impl RunningHub {
     /// Waits until the hub has shut down (after [`RunningHub::shutdown_token`] is cancelled).
     pub async fn wait(self) {
         let _ = self.task.await;
+    }
+}
+
+/// Publishes into a running hub from the same process, as a trusted service: no token, no
+/// permission check, no rate limit; tenancy, channels, dedup and fan-out as for any publish.
+#[derive(Debug, Clone)]
+pub struct HubHandle {
+    state: Arc<HubState>,
+}
+
+/// The hub's answer to an in-process publish, as in a `published` frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PublishOutcome {
+    /// The channel holding the event (for a duplicate: the first publish's channel).
+    pub channel: ChannelName,
+    /// The event's offset.
+    pub offset: u64,
+    /// Whether the event id had already been published in this tenant.
+    pub duplicate: bool,
+}
+
+/// An in-process publish that was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct PublishRejected {
+    /// The protocol error code (`channel_not_found`, `unavailable`).
+    pub code: herald_event_types::ErrorCode,
+    /// Details.
+    pub message: String,
+}
+
+impl HubHandle {
+    /// Publishes `event` into tenant `org`, on `channel` or the event category's channel.
+    ///
+    /// # Errors
+    /// [`PublishRejected`] with `channel_not_found` for an unconfigured channel, or
+    /// `unavailable` when the broker fails (retry later; the event id makes it idempotent).
+    pub async fn publish(
+        &self,
+        org: &str,
+        channel: Option<ChannelName>,
+        event: &Envelope,
+    ) -> Result<PublishOutcome, PublishRejected> {
+        let received = std::time::Instant::now();
+        let channel = channel.unwrap_or_else(|| event.default_channel());
+        self.state.check_channel(&channel).map_err(|(code, message)| PublishRejected { code, message })?;
+        let appended = self.state.registry.publish(org, &channel, event, received).await.map_err(|e| {
+            PublishRejected { code: herald_event_types::ErrorCode::Unavailable, message: e.to_string() }
+        })?;
+        Ok(PublishOutcome { channel: appended.channel, offset: appended.offset, duplicate: appended.duplicate })
+    }
+
+    /// Whether the hub is shutting down (publishes still work until the process ends).
+    pub fn is_shutting_down(&self) -> bool {
+        self.state.shutdown.is_cancelled()
     }
 }
 

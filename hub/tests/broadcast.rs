@@ -97,3 +97,18 @@ async fn publishing_needs_permission_and_a_configured_channel() {
     assert_eq!(publisher.publish(event("PIPELINE", "p"), Some("nope")).await["code"], "channel_not_found");
     assert_eq!(publisher.publish(event("PIPELINE", "p"), Some("Bad!")).await["code"], "bad_request");
 }
+
+#[tokio::test]
+async fn an_embedded_service_publishes_in_process() {
+    let hub = spawn_hub(|_| {}).await;
+    let mut sub = Client::authed(&hub, &user_token("u", "acme")).await;
+    sub.subscribe(json!({"channel": "pipeline"})).await;
+    let handle = hub.hub.handle();
+    let envelope = herald_event_types::Envelope::from_json(&event("PIPELINE", "p-1").to_string()).unwrap();
+    let outcome = handle.publish("acme", None, &envelope).await.unwrap();
+    assert_eq!((outcome.offset, outcome.duplicate), (1, false));
+    assert!(handle.publish("acme", None, &envelope).await.unwrap().duplicate);
+    let missing = handle.publish("acme", Some("nope".parse().unwrap()), &envelope).await.unwrap_err();
+    assert_eq!(missing.code, herald_event_types::ErrorCode::ChannelNotFound);
+    assert_eq!(sub.recv().await["offset"], 1);
+}
