@@ -1,7 +1,13 @@
 //! # herald-subscriber
 //!
-//! **Not implemented yet** (issue 5): this crate will hold the sans-IO subscriber core and
-//! its native and wasm drivers. Until then it only re-exports the frame and event types a
-//! subscriber decodes, so nothing here pretends to connect.
+//! The subscriber SDK: a sans-IO protocol core ([`proto`]) that owns authentication, token
+//! refresh, the desired-subscription table, recovery with `since`, dedupe by offset,
+//! backoff and heartbeats — written once, and driven by thin transport drivers.
 
-pub use herald_event_types::{CatalogueEvent, CloseCode, Envelope, ServerFrame};
+pub mod error;
+pub mod proto;
+mod time;
+
+pub use error::Error;
+pub use proto::{ClientProto, ConnectionState, Delivery, ProtoConfig, ProtoEvent, SubscriptionId};
+pub use time::{Duration, Instant};

@@ -1,0 +1,454 @@
+//! The sans-IO protocol core: the whole client protocol, with no sockets, timers, clock or
+//! runtime. Drivers feed it inputs and carry out its outputs (quinn-proto's convention):
+//!
+//! - inputs: [`ClientProto::handle_connected`], [`ClientProto::handle_text`] /
+//!   [`ClientProto::handle_frame`], [`ClientProto::handle_activity`],
+//!   [`ClientProto::handle_closed`], [`ClientProto::handle_token`],
+//!   [`ClientProto::handle_timeout`]; time is always passed in;
+//! - commands: [`ClientProto::subscribe`], [`ClientProto::unsubscribe`], [`ClientProto::close`];
+//! - outputs, polled after every input or command, in this order:
+//!   [`ClientProto::poll_transmit`], [`ClientProto::poll_action`],
+//!   [`ClientProto::poll_event`], then [`ClientProto::poll_timeout`].
+//!
+//! Driver contract: for every [`Action::Connect`], call `handle_connected` when the socket is
+//! open (maybe never), then exactly one `handle_closed` when it is gone (including after an
+//! [`Action::Disconnect`]). For every [`Action::FetchToken`], call `handle_token` once.
+
+mod backoff;
+mod state;
+mod subscriptions;
+
+use std::collections::VecDeque;
+
+use herald_event_types::frame::{AuthErrorCode, Authenticate, Ping, Unsubscribe};
+use herald_event_types::{ChannelName, ClientFrame, CloseCode, Reconnect, ServerFrame, Subject};
+
+pub use backoff::{Backoff, DelayFn, Rng};
+pub use state::{Action, ConnectionState, Delivery, ProtoEvent, SubscriptionId};
+
+use crate::error::Error;
+use crate::time::{Duration, Instant};
+use subscriptions::Table;
+
+/// Settings of the core. Every field documents its default.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ProtoConfig {
+    /// Reconnect delays. Default: full jitter, 1 s base, 30 s cap.
+    pub backoff: Backoff,
+    /// A connection authenticated for this long resets the attempt counter. Default 10 s.
+    pub stable_after: Duration,
+    /// Refresh the token this long before it expires (at most half its remaining life).
+    /// Default 30 s.
+    pub refresh_margin: Duration,
+    /// Silence allowed after the hub's heartbeat interval before the connection is
+    /// considered dead. Default 10 s (the hub's default `pong_timeout`).
+    pub pong_timeout: Duration,
+    /// Heartbeat interval assumed until the hub announces its own. Default 25 s.
+    pub heartbeat: Duration,
+    /// Time allowed from starting to connect until authenticated. Default 15 s.
+    pub connect_timeout: Duration,
+    /// Seed of the jitter generator. Drivers set it from the platform's randomness.
+    pub seed: u64,
+}
+
+impl Default for ProtoConfig {
+    fn default() -> Self {
+        Self {
+            backoff: Backoff::default(),
+            stable_after: Duration::from_secs(10),
+            refresh_margin: Duration::from_secs(30),
+            pong_timeout: Duration::from_secs(10),
+            heartbeat: Duration::from_secs(25),
+            connect_timeout: Duration::from_secs(15),
+            seed: 0x5EED,
+        }
+    }
+}
+
+/// Where the connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for the token provider before connecting.
+    WaitingToken,
+    /// Waiting out a backoff delay.
+    Backoff { until: Instant },
+    /// `Connect` requested; the socket is not open yet.
+    Connecting { since: Instant },
+    /// Socket open, `authenticate` sent.
+    Authenticating { since: Instant },
+    /// Authenticated.
+    Open { since: Instant },
+    /// We asked the driver to disconnect; waiting for `handle_closed`.
+    Disconnecting { reconnect: bool },
+    /// Closed for good.
+    Closed,
+}
+
+/// The client protocol state machine. See the module docs for the calling convention.
+#[derive(Debug)]
+pub struct ClientProto {
+    config: ProtoConfig,
+    rng: Rng,
+    phase: Phase,
+    state: ConnectionState,
+    attempt: u32,
+    token: Option<String>,
+    refreshing: bool,
+    refresh_at: Option<Instant>,
+    /// Wall clock anchor: `unix_ms` at `anchor`.
+    anchor: Option<(Instant, u64)>,
+    heartbeat: Duration,
+    last_rx: Instant,
+    ping_outstanding: bool,
+    table: Table,
+    next_request: u32,
+    next_id: u64,
+    transmit: VecDeque<ClientFrame>,
+    actions: VecDeque<Action>,
+    events: VecDeque<ProtoEvent>,
+}
+
+impl ClientProto {
+    /// A core that starts connecting at once (it first asks for a token).
+    pub fn new(config: ProtoConfig, now: Instant) -> Self {
+        let mut proto = Self {
+            rng: Rng::new(config.seed),
+            heartbeat: config.heartbeat,
+            config,
+            phase: Phase::WaitingToken,
+            state: ConnectionState::Connecting { attempt: 0 },
+            attempt: 0,
+            token: None,
+            refreshing: false,
+            refresh_at: None,
+            anchor: None,
+            last_rx: now,
+            ping_outstanding: false,
+            table: Table::default(),
+            next_request: 0,
+            next_id: 0,
+            transmit: VecDeque::new(),
+            actions: VecDeque::new(),
+            events: VecDeque::new(),
+        };
+        proto.actions.push_back(Action::FetchToken);
+        proto.events.push_back(ProtoEvent::StateChanged(proto.state.clone()));
+        proto
+    }
+
+    /// The current connection state.
+    pub fn state(&self) -> &ConnectionState {
+        &self.state
+    }
+
+    fn set_state(&mut self, state: ConnectionState) {
+        if state != self.state {
+            self.state = state.clone();
+            self.events.push_back(ProtoEvent::StateChanged(state));
+        }
+    }
+
+    fn request_id(&mut self) -> u32 {
+        self.next_request = self.next_request.wrapping_add(1);
+        self.next_request
+    }
+
+    // ---- commands -------------------------------------------------------------------
+
+    /// Subscribes to `channel` (and a subject prefix, `""` for all), replaying the last
+    /// `history` events first on the very first subscribe. Kept while disconnected and
+    /// (re)established on every connection.
+    pub fn subscribe(&mut self, channel: ChannelName, subject: Subject, history: Option<u32>) -> SubscriptionId {
+        self.next_id += 1;
+        let id = SubscriptionId(self.next_id);
+        if self.table.add(id, channel, subject, history) && matches!(self.phase, Phase::Open { .. }) {
+            self.send_pending();
+        }
+        id
+    }
+
+    /// Drops a subscription. Unknown ids are ignored.
+    pub fn unsubscribe(&mut self, id: SubscriptionId) {
+        if let Some((channel, subject)) = self.table.remove(id) {
+            if matches!(self.phase, Phase::Open { .. }) {
+                let request = self.request_id();
+                self.transmit.push_back(ClientFrame::Unsubscribe(Unsubscribe { id: Some(request), channel, subject }));
+            }
+        }
+    }
+
+    /// Closes the client for good (close code 1000).
+    pub fn close(&mut self) {
+        match self.phase {
+            Phase::Closed | Phase::Disconnecting { reconnect: false } => return,
+            Phase::Connecting { .. } | Phase::Authenticating { .. } | Phase::Open { .. } | Phase::Disconnecting { .. } => {
+                self.actions.push_back(Action::Disconnect { code: CloseCode::Normal, reason: "client closed" });
+                self.phase = Phase::Disconnecting { reconnect: false };
+            }
+            Phase::WaitingToken | Phase::Backoff { .. } => self.phase = Phase::Closed,
+        }
+        self.transmit.clear();
+        self.set_state(ConnectionState::Closed { code: Some(CloseCode::Normal), reason: "closed by the application".into() });
+    }
+
+    fn send_pending(&mut self) {
+        let mut next = self.next_request;
+        let frames = self.table.request_pending(&mut || {
+            next = next.wrapping_add(1);
+            next
+        });
+        self.next_request = next;
+        self.transmit.extend(frames);
+    }
+
+    // ---- inputs ---------------------------------------------------------------------
+
+    /// The token provider answered.
+    pub fn handle_token(&mut self, now: Instant, token: Result<String, String>) {
+        match token {
+            Ok(token) => {
+                self.token = Some(token.clone());
+                if self.refreshing && matches!(self.phase, Phase::Open { .. }) {
+                    self.refreshing = false;
+                    let id = Some(self.request_id());
+                    self.transmit.push_back(ClientFrame::Authenticate(Authenticate { id, token }));
+                } else if self.phase == Phase::WaitingToken {
+                    self.connect(now);
+                }
+            }
+            Err(message) => {
+                self.events.push_back(ProtoEvent::Error(Error::Token(message)));
+                if self.phase == Phase::WaitingToken {
+                    self.schedule_reconnect(now, Reconnect::Backoff);
+                } else if self.refreshing {
+                    // Try again shortly; the hub's grace period covers the gap.
+                    self.refreshing = false;
+                    self.refresh_at = Some(now + self.config.backoff.base);
+                }
+            }
+        }
+    }
+
+    fn connect(&mut self, now: Instant) {
+        self.phase = Phase::Connecting { since: now };
+        self.actions.push_back(Action::Connect);
+        self.set_state(ConnectionState::Connecting { attempt: self.attempt });
+    }
+
+    /// The socket is open. `unix_ms` is the wall clock now (to interpret `expires_at`).
+    pub fn handle_connected(&mut self, now: Instant, unix_ms: u64) {
+        if !matches!(self.phase, Phase::Connecting { .. }) {
+            return;
+        }
+        self.anchor = Some((now, unix_ms));
+        self.last_rx = now;
+        self.ping_outstanding = false;
+        self.phase = Phase::Authenticating { since: now };
+        let token = self.token.clone().unwrap_or_default();
+        let id = Some(self.request_id());
+        self.transmit.push_back(ClientFrame::Authenticate(Authenticate { id, token }));
+    }
+
+    /// The driver saw traffic that is not a text frame (a ping or pong).
+    pub fn handle_activity(&mut self, now: Instant) {
+        self.last_rx = now;
+        self.ping_outstanding = false;
+    }
+
+    /// A text frame arrived. Frames that do not decode are ignored (a newer hub may send
+    /// frame types this version does not know).
+    pub fn handle_text(&mut self, now: Instant, text: &str) {
+        self.handle_activity(now);
+        if let Ok(frame) = ServerFrame::decode(text) {
+            self.handle_frame(now, frame);
+        }
+    }
+
+    /// A decoded frame arrived.
+    pub fn handle_frame(&mut self, now: Instant, frame: ServerFrame) {
+        self.handle_activity(now);
+        if !matches!(self.phase, Phase::Authenticating { .. } | Phase::Open { .. }) {
+            return;
+        }
+        match frame {
+            ServerFrame::Authenticated(auth) => {
+                let unix_now = self.anchor.map(|(at, ms)| ms + (now - at).as_millis() as u64).unwrap_or(0);
+                let remaining = Duration::from_millis((auth.expires_at.unix_millis().max(0) as u64).saturating_sub(unix_now));
+                let margin = self.config.refresh_margin.min(remaining / 2);
+                self.refresh_at = Some(now + remaining.saturating_sub(margin));
+                self.heartbeat = Duration::from_millis(auth.heartbeat_ms.max(1));
+                if let Phase::Authenticating { .. } = self.phase {
+                    self.phase = Phase::Open { since: now };
+                    self.set_state(ConnectionState::Connected);
+                    self.send_pending();
+                }
+            }
+            ServerFrame::AuthError(error) => {
+                if error.code == AuthErrorCode::TokenExpired || error.code == AuthErrorCode::InvalidToken {
+                    self.token = None;
+                }
+                self.events.push_back(ProtoEvent::Error(Error::Auth { code: error.code, message: error.message }));
+            }
+            ServerFrame::Subscribed(subscribed) => {
+                let mut events = Vec::new();
+                self.table.subscribed(subscribed, &mut events);
+                self.events.extend(events);
+            }
+            ServerFrame::Event(event) => {
+                if let Some(delivery) = self.table.event(event) {
+                    self.events.push_back(ProtoEvent::Delivered(delivery));
+                }
+            }
+            ServerFrame::SubjectEnded(ended) => {
+                if let Some(subscriptions) = self.table.ended(&ended.channel, &ended.subject) {
+                    self.events.push_back(ProtoEvent::SubjectEnded {
+                        subscriptions,
+                        channel: ended.channel,
+                        subject: ended.subject,
+                    });
+                }
+            }
+            ServerFrame::Error(error) => {
+                let failed = error.reply_to.and_then(|request| self.table.request_failed(request));
+                let refused = Error::Refused { code: error.code, message: error.message };
+                match failed {
+                    Some(subscriptions) => self.events.push_back(ProtoEvent::SubscribeFailed { subscriptions, error: refused }),
+                    None => self.events.push_back(ProtoEvent::Error(refused)),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The socket is gone. `code` is the close code received, if any.
+    pub fn handle_closed(&mut self, now: Instant, code: Option<CloseCode>, reason: &str) {
+        let was_open_since = match self.phase {
+            Phase::Open { since } => Some(since),
+            Phase::Connecting { .. } | Phase::Authenticating { .. } => None,
+            Phase::Disconnecting { reconnect: false } => {
+                self.phase = Phase::Closed;
+                self.table.disconnected();
+                return;
+            }
+            Phase::Disconnecting { reconnect: true } => {
+                self.table.disconnected();
+                self.transmit.clear();
+                self.schedule_reconnect(now, Reconnect::Backoff);
+                return;
+            }
+            Phase::WaitingToken | Phase::Backoff { .. } | Phase::Closed => return,
+        };
+        self.table.disconnected();
+        self.transmit.clear();
+        self.refreshing = false;
+        self.refresh_at = None;
+        if was_open_since.is_some_and(|since| now - since >= self.config.stable_after) {
+            self.attempt = 0;
+        }
+        let policy = code.map_or(Reconnect::Backoff, CloseCode::reconnect);
+        if policy == Reconnect::Never {
+            self.phase = Phase::Closed;
+            let error = Error::Closed { code, reason: reason.to_owned() };
+            self.events.push_back(ProtoEvent::Error(error));
+            self.set_state(ConnectionState::Closed { code, reason: reason.to_owned() });
+            return;
+        }
+        if code.is_none() {
+            self.events.push_back(ProtoEvent::Error(Error::Transport(reason.to_owned())));
+        }
+        self.schedule_reconnect(now, policy);
+    }
+
+    fn schedule_reconnect(&mut self, now: Instant, policy: Reconnect) {
+        if policy == Reconnect::RefreshToken {
+            self.token = None;
+        }
+        let mut delay = self.config.backoff.delay(self.attempt, &mut self.rng);
+        if policy == Reconnect::AfterBackoffCap {
+            delay = delay.max(self.config.backoff.cap);
+        }
+        self.attempt = self.attempt.saturating_add(1);
+        self.phase = Phase::Backoff { until: now + delay };
+        self.set_state(ConnectionState::Reconnecting { attempt: self.attempt, next_in: delay });
+    }
+
+    /// Timers: call at (or after) [`ClientProto::poll_timeout`].
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.phase {
+            Phase::Backoff { until } if now >= until => {
+                if self.token.is_some() {
+                    self.connect(now);
+                } else {
+                    self.phase = Phase::WaitingToken;
+                    self.actions.push_back(Action::FetchToken);
+                    self.set_state(ConnectionState::Connecting { attempt: self.attempt });
+                }
+            }
+            Phase::Connecting { since } | Phase::Authenticating { since } if now >= since + self.config.connect_timeout => {
+                self.drop_connection("connect timeout");
+            }
+            Phase::Open { .. } => {
+                if now >= self.last_rx + self.heartbeat + self.config.pong_timeout {
+                    self.drop_connection("heartbeat timeout");
+                    return;
+                }
+                if now >= self.last_rx + self.heartbeat && !self.ping_outstanding {
+                    self.ping_outstanding = true;
+                    let id = Some(self.request_id());
+                    self.transmit.push_back(ClientFrame::Ping(Ping { id }));
+                }
+                if self.refresh_at.is_some_and(|at| now >= at) && !self.refreshing {
+                    self.refreshing = true;
+                    self.refresh_at = None;
+                    self.actions.push_back(Action::FetchToken);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Gives up on the current socket (dead or stuck) and reconnects after it closes.
+    fn drop_connection(&mut self, reason: &'static str) {
+        self.actions.push_back(Action::Disconnect { code: CloseCode::Other(4000), reason });
+        self.phase = Phase::Disconnecting { reconnect: true };
+        self.events.push_back(ProtoEvent::Error(Error::Transport(reason.to_owned())));
+    }
+
+    // ---- outputs --------------------------------------------------------------------
+
+    /// The next frame to send, while a socket is open.
+    pub fn poll_transmit(&mut self) -> Option<ClientFrame> {
+        self.transmit.pop_front()
+    }
+
+    /// The next thing the driver must do.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// The next event for the application.
+    pub fn poll_event(&mut self) -> Option<ProtoEvent> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`ClientProto::handle_timeout`] next; `None` when no timer is needed.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Backoff { until } => Some(until),
+            Phase::Connecting { since } | Phase::Authenticating { since } => Some(since + self.config.connect_timeout),
+            Phase::Open { .. } => {
+                let dead = self.last_rx + self.heartbeat + self.config.pong_timeout;
+                let ping = if self.ping_outstanding { dead } else { self.last_rx + self.heartbeat };
+                let refresh = if self.refreshing { None } else { self.refresh_at };
+                Some(refresh.map_or(ping.min(dead), |at| at.min(ping).min(dead)))
+            }
+            Phase::WaitingToken | Phase::Disconnecting { .. } | Phase::Closed => None,
+        }
+    }
+
+    /// The last position a subscription has seen, if any.
+    pub fn position(&self, id: SubscriptionId) -> Option<&herald_event_types::StreamPosition> {
+        self.table.position(id)
+    }
+}

@@ -1,0 +1,440 @@
+//! Deterministic script tests of the sans-IO core: frames in, frames, actions and events
+//! out, a hand-advanced clock. The same file runs natively and on wasm32 (node).
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+use herald_event_types::{ClientFrame, CloseCode, EventId, ServerFrame, Timestamp};
+use herald_subscriber::proto::{Action, ClientProto, ConnectionState, ProtoConfig, ProtoEvent};
+use herald_subscriber::{Duration, Instant, SubscriptionId};
+
+const EXPIRES_MS: u64 = 1_800_000_000_000;
+const NOW_MS: u64 = EXPIRES_MS - 3_600_000; // the token has an hour left
+
+struct Script {
+    proto: ClientProto,
+    now: Instant,
+    sent: Vec<ClientFrame>,
+    actions: Vec<Action>,
+    events: Vec<ProtoEvent>,
+}
+
+impl Script {
+    fn new() -> Self {
+        let now = Instant::now();
+        let mut script = Self { proto: ClientProto::new(ProtoConfig::default(), now), now, sent: vec![], actions: vec![], events: vec![] };
+        script.pump();
+        script
+    }
+
+    fn pump(&mut self) {
+        while let Some(frame) = self.proto.poll_transmit() {
+            self.sent.push(frame);
+        }
+        while let Some(action) = self.proto.poll_action() {
+            self.actions.push(action);
+        }
+        while let Some(event) = self.proto.poll_event() {
+            self.events.push(event);
+        }
+    }
+
+    fn take_sent(&mut self) -> Vec<ClientFrame> {
+        std::mem::take(&mut self.sent)
+    }
+    fn take_actions(&mut self) -> Vec<Action> {
+        std::mem::take(&mut self.actions)
+    }
+    fn take_events(&mut self) -> Vec<ProtoEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    fn advance(&mut self, by: Duration) {
+        self.now += by;
+        if self.proto.poll_timeout().is_some_and(|at| at <= self.now) {
+            self.proto.handle_timeout(self.now);
+        }
+        self.pump();
+    }
+
+    /// Advances to the next timer and fires it.
+    fn fire_timer(&mut self) {
+        let at = self.proto.poll_timeout().expect("a timer is armed");
+        self.now = self.now.max(at);
+        self.proto.handle_timeout(self.now);
+        self.pump();
+    }
+
+    fn recv(&mut self, json: &str) {
+        self.proto.handle_text(self.now, json);
+        self.pump();
+    }
+
+    /// Token → connect → authenticate → authenticated.
+    fn connect(&mut self) {
+        let actions = self.take_actions();
+        if actions.contains(&Action::FetchToken) {
+            self.proto.handle_token(self.now, Ok("token-1".into()));
+            self.pump();
+            assert_eq!(self.take_actions(), vec![Action::Connect]);
+        } else {
+            assert_eq!(actions, vec![Action::Connect]);
+        }
+        self.proto.handle_connected(self.now, NOW_MS);
+        self.pump();
+        let sent = self.take_sent();
+        assert!(matches!(&sent[..], [ClientFrame::Authenticate(_)]), "{sent:?}");
+        let expires = Timestamp::from_unix_millis(EXPIRES_MS);
+        self.recv(&format!(
+            r#"{{"type":"authenticated","connection_id":"c-1","user":{{"id":"u","org":"o"}},"heartbeat_ms":25000,"expires_at":"{expires}"}}"#
+        ));
+        assert_eq!(self.proto.state(), &ConnectionState::Connected);
+    }
+
+    fn closed(&mut self, code: Option<u16>) {
+        self.proto.handle_closed(self.now, code.map(CloseCode::from), "test");
+        self.pump();
+    }
+
+    fn subscribe(&mut self, channel: &str, subject: &str) -> SubscriptionId {
+        let id = self.proto.subscribe(channel.parse().unwrap(), subject.parse().unwrap(), None);
+        self.pump();
+        id
+    }
+
+    /// Answers every pending `subscribe` frame with `subscribed`.
+    fn answer_subscribes(&mut self, epoch: &str, latest: u64, recovered: bool, replayed: u64) -> Vec<ClientFrame> {
+        let sent = self.take_sent();
+        for frame in &sent {
+            if let ClientFrame::Subscribe(s) = frame {
+                self.recv(&format!(
+                    r#"{{"type":"subscribed","reply_to":{},"channel":"{}","subject":"{}","epoch":"{epoch}","offset":{latest},"recovered":{recovered},"replayed":{replayed}}}"#,
+                    s.id.unwrap(),
+                    s.channel,
+                    s.subject
+                ));
+            }
+        }
+        sent
+    }
+
+    fn event(&mut self, channel: &str, offset: u64, subject: &str) {
+        let id = EventId::new();
+        self.recv(&format!(
+            r#"{{"type":"event","channel":"{channel}","offset":{offset},"event":{{"id":"{id}","event_type":"t","category":"PIPELINE","priority":"LOW","timestamp":"2026-11-22T10:00:00Z","source":"s","subject":"{subject}","data":{{}}}}}}"#
+        ));
+    }
+
+    /// Offsets delivered to `id`, in order, from the events so far (consumed).
+    fn delivered(&mut self) -> Vec<(u64, Vec<SubscriptionId>, bool)> {
+        self.take_events()
+            .into_iter()
+            .filter_map(|e| match e {
+                ProtoEvent::Delivered(d) => Some((d.offset, d.subscriptions, d.first)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn since_of(frame: &ClientFrame) -> Option<u64> {
+    match frame {
+        ClientFrame::Subscribe(s) => s.since.as_ref().map(|p| p.offset),
+        _ => None,
+    }
+}
+
+#[test]
+fn connects_authenticates_and_applies_subscriptions_made_while_offline() {
+    let mut s = Script::new();
+    assert_eq!(s.proto.state(), &ConnectionState::Connecting { attempt: 0 });
+    let pipeline = s.subscribe("pipeline", "p-1");
+    assert!(s.take_sent().is_empty(), "nothing is sent before the connection is open");
+    s.connect();
+    let sent = s.answer_subscribes("e1", 0, false, 0);
+    assert!(matches!(&sent[..], [ClientFrame::Subscribe(sub)] if sub.since.is_none() && sub.subject.as_str() == "p-1"));
+    s.take_events();
+    s.event("pipeline", 1, "p-1");
+    s.event("pipeline", 2, "p-1/e-2");
+    assert_eq!(s.delivered(), vec![(1, vec![pipeline], true), (2, vec![pipeline], true)]);
+}
+
+#[test]
+fn duplicates_and_old_offsets_are_dropped() {
+    let mut s = Script::new();
+    s.subscribe("pipeline", "");
+    s.connect();
+    s.answer_subscribes("e1", 4, false, 0);
+    s.take_events();
+    s.event("pipeline", 5, "a");
+    s.event("pipeline", 5, "a");
+    s.event("pipeline", 3, "a");
+    s.event("pipeline", 6, "a");
+    let offsets: Vec<u64> = s.delivered().into_iter().map(|d| d.0).collect();
+    assert_eq!(offsets, vec![5, 6]);
+}
+
+#[test]
+fn reconnects_with_backoff_and_resumes_from_the_last_offset() {
+    let mut s = Script::new();
+    let id = s.subscribe("pipeline", "");
+    s.connect();
+    s.answer_subscribes("e1", 0, false, 0);
+    s.event("pipeline", 1, "a");
+    s.event("pipeline", 2, "a");
+    s.take_events();
+    s.closed(Some(1001));
+    let ConnectionState::Reconnecting { attempt: 1, next_in } = s.proto.state().clone() else { panic!("{:?}", s.proto.state()) };
+    assert!(next_in <= Duration::from_secs(1));
+    s.fire_timer();
+    s.connect(); // the token is kept: no FetchToken
+    let sent = s.answer_subscribes("e1", 4, true, 2);
+    assert_eq!(since_of(&sent[0]), Some(2), "since = last offset seen");
+    s.event("pipeline", 3, "a");
+    s.event("pipeline", 4, "a");
+    s.event("pipeline", 5, "a");
+    let delivered = s.delivered();
+    assert_eq!(delivered.iter().map(|d| d.0).collect::<Vec<_>>(), vec![3, 4, 5]);
+    assert!(delivered.iter().all(|d| d.1 == vec![id]));
+    assert_eq!(s.proto.position(id).unwrap().offset, 5);
+}
+
+#[test]
+fn a_failed_recovery_signals_resync_then_continues_live() {
+    let mut s = Script::new();
+    let id = s.subscribe("security", "scan-1");
+    s.connect();
+    s.answer_subscribes("e1", 0, false, 0);
+    s.event("security", 1, "scan-1");
+    s.closed(None);
+    s.fire_timer();
+    s.connect();
+    s.take_events();
+    let sent = s.answer_subscribes("e2", 7, false, 0); // the hub restarted: new epoch
+    assert_eq!(since_of(&sent[0]), Some(1));
+    let resyncs: Vec<_> = s.take_events().into_iter().filter(|e| matches!(e, ProtoEvent::Resync { .. })).collect();
+    assert!(matches!(&resyncs[..], [ProtoEvent::Resync { subscriptions, .. }] if subscriptions == &vec![id]));
+    s.event("security", 8, "scan-1");
+    assert_eq!(s.delivered().into_iter().map(|d| d.0).collect::<Vec<_>>(), vec![8]);
+}
+
+#[test]
+fn two_subscriptions_on_one_channel_each_resume_from_their_own_position() {
+    let mut s = Script::new();
+    let a = s.subscribe("pipeline", "p-1");
+    let b = s.subscribe("pipeline", "p-2");
+    s.connect();
+    s.answer_subscribes("e1", 0, false, 0);
+    s.event("pipeline", 1, "p-1");
+    s.event("pipeline", 2, "p-2");
+    s.take_events();
+    s.closed(Some(4409));
+    s.fire_timer();
+    s.connect();
+    // Resubscribe answers come one after the other, each followed by its own replay.
+    let sent = s.take_sent();
+    assert_eq!(sent.len(), 2);
+    for frame in &sent {
+        let ClientFrame::Subscribe(sub) = frame else { panic!() };
+        assert_eq!(sub.since.as_ref().unwrap().offset, 2, "both had seen the channel up to 2");
+        let (replayed, events): (u64, &[(u64, &str)]) =
+            if sub.subject.as_str() == "p-1" { (2, &[(3, "p-1"), (5, "p-1")]) } else { (1, &[(4, "p-2")]) };
+        s.recv(&format!(
+            r#"{{"type":"subscribed","reply_to":{},"channel":"pipeline","subject":"{}","epoch":"e1","offset":5,"recovered":true,"replayed":{replayed}}}"#,
+            sub.id.unwrap(),
+            sub.subject
+        ));
+        for (offset, subject) in events {
+            s.event("pipeline", *offset, subject);
+        }
+    }
+    let mut got = s.delivered();
+    got.sort();
+    assert_eq!(got, vec![(3, vec![a], true), (4, vec![b], true), (5, vec![a], true)], "p-2's replay is not hidden by p-1's");
+}
+
+#[test]
+fn an_overlapping_replay_reaches_its_subscription_but_is_not_first_again() {
+    let mut s = Script::new();
+    let all = s.subscribe("pipeline", "");
+    s.connect();
+    s.answer_subscribes("e1", 0, false, 0);
+    s.event("pipeline", 1, "p-1");
+    s.take_events();
+    let p1 = s.proto.subscribe("pipeline".parse().unwrap(), "p-1".parse().unwrap(), Some(10));
+    s.pump();
+    s.answer_subscribes("e1", 1, false, 1);
+    s.event("pipeline", 1, "p-1"); // p-1's history replay
+    assert_eq!(s.delivered(), vec![(1, vec![p1], false)]);
+    s.event("pipeline", 2, "p-1");
+    assert_eq!(s.delivered(), vec![(2, vec![all, p1], true)]);
+}
+
+#[test]
+fn unauthorized_closes_fetch_a_fresh_token_before_reconnecting() {
+    let mut s = Script::new();
+    s.connect();
+    s.closed(Some(4401));
+    s.fire_timer();
+    assert_eq!(s.take_actions(), vec![Action::FetchToken]);
+    s.proto.handle_token(s.now, Ok("token-2".into()));
+    s.pump();
+    assert_eq!(s.take_actions(), vec![Action::Connect]);
+}
+
+#[test]
+fn terminal_codes_close_for_good() {
+    for code in [4503, 4500, 1002, 1000] {
+        let mut s = Script::new();
+        s.connect();
+        s.closed(Some(code));
+        assert!(matches!(s.proto.state(), ConnectionState::Closed { .. }), "{code}");
+        assert_eq!(s.proto.poll_timeout(), None, "{code}: nothing scheduled");
+        s.advance(Duration::from_secs(3600));
+        assert!(s.take_actions().is_empty(), "{code}: never reconnects");
+    }
+}
+
+#[test]
+fn rate_limited_waits_at_least_the_backoff_cap() {
+    let mut s = Script::new();
+    s.connect();
+    s.closed(Some(4429));
+    let ConnectionState::Reconnecting { next_in, .. } = s.proto.state().clone() else { panic!() };
+    assert!(next_in >= Duration::from_secs(30));
+}
+
+#[test]
+fn delays_grow_per_attempt_and_reset_after_a_stable_connection() {
+    let mut s = Script::new();
+    s.connect();
+    // Short-lived connections and failed connects both count: attempts keep growing.
+    let mut expected = 0u32;
+    for _ in 0..6 {
+        for fail_connect in [false, true] {
+            if fail_connect {
+                s.fire_timer();
+                assert_eq!(s.take_actions(), vec![Action::Connect]);
+                s.proto.handle_closed(s.now, None, "refused");
+                s.pump();
+            } else {
+                s.closed(None);
+            }
+            expected += 1;
+            let ConnectionState::Reconnecting { attempt, next_in } = s.proto.state().clone() else { panic!() };
+            assert_eq!(attempt, expected);
+            let ceiling = Duration::from_secs(1u64 << (expected - 1).min(5)).min(Duration::from_secs(30));
+            assert!(next_in <= ceiling, "attempt {attempt}: {next_in:?} > {ceiling:?}");
+        }
+        s.fire_timer();
+        s.connect();
+    }
+    // Stable for longer than `stable_after`: the next failure starts again at attempt 1.
+    s.advance(Duration::from_secs(11));
+    s.recv(r#"{"type":"pong"}"#);
+    s.closed(Some(1001));
+    assert!(matches!(s.proto.state(), ConnectionState::Reconnecting { attempt: 1, .. }));
+}
+
+#[test]
+fn silence_triggers_a_ping_then_a_reconnect() {
+    let mut s = Script::new();
+    s.connect();
+    s.advance(Duration::from_secs(25));
+    assert!(matches!(s.take_sent()[..], [ClientFrame::Ping(_)]), "an app-level ping after heartbeat_ms of silence");
+    s.advance(Duration::from_secs(10));
+    let actions = s.take_actions();
+    assert!(matches!(actions[..], [Action::Disconnect { .. }]), "{actions:?}");
+    s.closed(None);
+    assert!(matches!(s.proto.state(), ConnectionState::Reconnecting { .. }));
+}
+
+#[test]
+fn traffic_keeps_the_connection_alive() {
+    let mut s = Script::new();
+    s.connect();
+    for _ in 0..10 {
+        s.advance(Duration::from_secs(20));
+        s.proto.handle_activity(s.now);
+    }
+    assert_eq!(s.proto.state(), &ConnectionState::Connected);
+    assert!(s.take_actions().is_empty());
+}
+
+#[test]
+fn the_token_is_refreshed_in_band_before_it_expires() {
+    let mut s = Script::new();
+    s.connect();
+    s.take_sent();
+    // Expiry in an hour, margin 30 s: the refresh comes at 59 min 30 s, keeping alive meanwhile.
+    while s.take_actions().is_empty() {
+        s.advance(Duration::from_secs(15));
+        s.proto.handle_activity(s.now);
+    }
+    assert!(s.proto.state().is_connected());
+    s.proto.handle_token(s.now, Ok("token-2".into()));
+    s.pump();
+    let sent = s.take_sent();
+    assert!(sent.iter().any(|f| matches!(f, ClientFrame::Authenticate(a) if a.token == "token-2")), "{sent:?}");
+}
+
+#[test]
+fn ended_and_refused_subscriptions_are_not_resubscribed() {
+    let mut s = Script::new();
+    let ended = s.subscribe("pipeline", "p-1/e-1");
+    let refused = s.subscribe("security", "");
+    s.connect();
+    let sent = s.take_sent();
+    for frame in &sent {
+        let ClientFrame::Subscribe(sub) = frame else { panic!() };
+        if sub.channel.as_str() == "security" {
+            s.recv(&format!(r#"{{"type":"error","reply_to":{},"code":"forbidden","message":"no"}}"#, sub.id.unwrap()));
+        } else {
+            s.recv(&format!(
+                r#"{{"type":"subscribed","reply_to":{},"channel":"pipeline","subject":"p-1/e-1","epoch":"e","offset":0,"recovered":false,"replayed":0}}"#,
+                sub.id.unwrap()
+            ));
+        }
+    }
+    s.recv(r#"{"type":"subject_ended","channel":"pipeline","subject":"p-1/e-1"}"#);
+    let events = s.take_events();
+    assert!(events.iter().any(|e| matches!(e, ProtoEvent::SubscribeFailed { subscriptions, error } if subscriptions == &vec![refused] && !error.is_retryable())));
+    assert!(events.iter().any(|e| matches!(e, ProtoEvent::SubjectEnded { subscriptions, .. } if subscriptions == &vec![ended])));
+    s.closed(Some(1001));
+    s.fire_timer();
+    s.connect();
+    assert!(s.take_sent().is_empty(), "nothing left to resubscribe");
+}
+
+#[test]
+fn closing_stops_everything() {
+    let mut s = Script::new();
+    s.connect();
+    s.proto.close();
+    s.pump();
+    assert!(matches!(s.take_actions()[..], [Action::Disconnect { code: CloseCode::Normal, .. }]));
+    s.closed(None);
+    assert!(matches!(s.proto.state(), ConnectionState::Closed { .. }));
+    s.advance(Duration::from_secs(600));
+    assert!(s.take_actions().is_empty());
+}
+
+#[test]
+fn unknown_frames_are_ignored() {
+    let mut s = Script::new();
+    s.connect();
+    s.recv(r#"{"type":"presence","who":"x"}"#);
+    s.recv("not json");
+    assert!(s.proto.state().is_connected());
+}
+
+#[test]
+fn a_failing_token_provider_is_retried_with_backoff() {
+    let mut s = Script::new();
+    assert_eq!(s.take_actions(), vec![Action::FetchToken]);
+    s.proto.handle_token(s.now, Err("idp down".into()));
+    s.pump();
+    assert!(matches!(s.proto.state(), ConnectionState::Reconnecting { attempt: 1, .. }));
+    s.fire_timer();
+    assert_eq!(s.take_actions(), vec![Action::FetchToken]);
+}
