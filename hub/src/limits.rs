@@ -3,7 +3,7 @@
 //! Both are keyed by (org, sub) and bounded in memory: idle buckets are pruned, and a
 //! connection count disappears when it drops to zero.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -98,9 +98,49 @@ impl ConnectionCounter {
     }
 }
 
+/// Counts events over a sliding window: `record` says when more than `max` happened within
+/// any `window`. Memory: at most `max + 1` instants.
+#[derive(Debug)]
+pub(crate) struct SlidingWindow {
+    max: usize,
+    window: Duration,
+    times: VecDeque<tokio::time::Instant>,
+}
+
+impl SlidingWindow {
+    pub(crate) fn new(max: usize, window: Duration) -> Self {
+        Self { max, window, times: VecDeque::with_capacity(max + 1) }
+    }
+
+    /// Records one event at `now`; `true` when this makes more than `max` within `window`.
+    pub(crate) fn record(&mut self, now: tokio::time::Instant) -> bool {
+        self.times.push_back(now);
+        if self.times.len() > self.max + 1 {
+            self.times.pop_front();
+        }
+        self.times.len() > self.max
+            && self.times.front().is_some_and(|&oldest| now.duration_since(oldest) <= self.window)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bad_frames_are_counted_over_a_sliding_window() {
+        let t0 = tokio::time::Instant::now();
+        let mut window = SlidingWindow::new(100, Duration::from_secs(10));
+        // 60 late in one 10 s span and 60 early in the next: 120 within 1.5 s must trip.
+        for i in 0..60 {
+            assert!(!window.record(t0 + Duration::from_millis(9_000 + i)));
+        }
+        let tripped = (0..60).any(|i| window.record(t0 + Duration::from_millis(10_500 + i)));
+        assert!(tripped);
+        // 100 per 10 s, spread out, never trips.
+        let mut steady = SlidingWindow::new(100, Duration::from_secs(10));
+        assert!((0..1000).all(|i| !steady.record(t0 + Duration::from_millis(i * 101))));
+    }
 
     #[test]
     fn bursts_one_second_then_refills_at_the_rate() {

@@ -214,37 +214,6 @@ async fn more_than_100_bad_frames_close_4500_without_disturbing_other_connection
     }
 }
 
-#[tokio::test]
-async fn bad_frames_are_limited_over_any_10_second_span_not_per_fixed_window() {
-    let hub = spawn_hub(|_| {}).await;
-    let mut bad = Client::authed(&hub, &user_token("bad", "acme")).await;
-    // 60 bad frames late in the first 10 s after the upgrade, 60 more 1.5 s later: 120 within
-    // 10 s. A counter that restarts every 10 s from the upgrade would let them through.
-    tokio::time::sleep(std::time::Duration::from_millis(9_000)).await;
-    let errors = {
-        for _ in 0..60 {
-            bad.send_text("not json").await;
-        }
-        ping(&mut bad).await
-    };
-    assert_eq!(errors.len(), 60);
-    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
-    for _ in 0..60 {
-        bad.send_text("not json").await;
-    }
-    let id = bad.request(json!({"type": "ping"})).await;
-    loop {
-        match tokio::time::timeout(WAIT, futures_util::StreamExt::next(&mut bad.ws)).await.expect("a frame in time") {
-            Some(Ok(Message::Close(frame))) => {
-                assert_eq!(frame.map(|f| u16::from(f.code)), Some(4500));
-                break;
-            }
-            Some(Ok(Message::Text(text))) => {
-                let frame: Value = serde_json::from_str(&text).unwrap();
-                assert_ne!(frame["reply_to"], id, "still open after 120 bad frames within 1.5 s: {frame}");
-            }
-            Some(Ok(_)) => {}
-            other => panic!("expected a close frame, got {other:?}"),
-        }
-    }
-}
+// The sliding 10 s window itself (a burst straddling any boundary) is unit-tested with explicit
+// instants in hub/src/limits.rs (`bad_frames_are_counted_over_a_sliding_window`), not here with
+// a 10 s sleep.

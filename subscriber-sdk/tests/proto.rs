@@ -22,7 +22,13 @@ struct Script {
 impl Script {
     fn new() -> Self {
         let now = Instant::now();
-        let mut script = Self { proto: ClientProto::new(ProtoConfig::default(), now), now, sent: vec![], actions: vec![], events: vec![] };
+        let mut script = Self {
+            proto: ClientProto::new(ProtoConfig::default(), now),
+            now,
+            sent: vec![],
+            actions: vec![],
+            events: vec![],
+        };
         script.pump();
         script
     }
@@ -184,7 +190,9 @@ fn reconnects_with_backoff_and_resumes_from_the_last_offset() {
     s.event("pipeline", 2, "a");
     s.take_events();
     s.closed(Some(1001));
-    let ConnectionState::Reconnecting { attempt: 1, next_in } = s.proto.state().clone() else { panic!("{:?}", s.proto.state()) };
+    let ConnectionState::Reconnecting { attempt: 1, next_in } = s.proto.state().clone() else {
+        panic!("{:?}", s.proto.state())
+    };
     assert!(next_in <= Duration::from_secs(1));
     s.fire_timer();
     s.connect(); // the token is kept: no FetchToken
@@ -250,7 +258,11 @@ fn two_subscriptions_on_one_channel_each_resume_from_their_own_position() {
     }
     let mut got = s.delivered();
     got.sort();
-    assert_eq!(got, vec![(3, vec![a], true), (4, vec![b], true), (5, vec![a], true)], "p-2's replay is not hidden by p-1's");
+    assert_eq!(
+        got,
+        vec![(3, vec![a], true), (4, vec![b], true), (5, vec![a], true)],
+        "p-2's replay is not hidden by p-1's"
+    );
 }
 
 #[test]
@@ -399,7 +411,11 @@ fn ended_and_refused_subscriptions_are_not_resubscribed() {
     s.recv(r#"{"type":"subject_ended","channel":"pipeline","subject":"p-1/e-1"}"#);
     let events = s.take_events();
     assert!(events.iter().any(|e| matches!(e, ProtoEvent::SubscribeFailed { subscriptions, error } if subscriptions == &vec![refused] && !error.is_retryable())));
-    assert!(events.iter().any(|e| matches!(e, ProtoEvent::SubjectEnded { subscriptions, .. } if subscriptions == &vec![ended])));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ProtoEvent::SubjectEnded { subscriptions, .. } if subscriptions == &vec![ended]))
+    );
     s.closed(Some(1001));
     s.fire_timer();
     s.connect();

@@ -23,11 +23,12 @@ use tracing::Instrument;
 
 use crate::auth::Identity;
 use crate::broker::HistoryQuery;
+use crate::limits::SlidingWindow;
 use crate::state::{HubState, unix_millis_now};
 use outbound::{ConnHandle, write_loop};
 
 /// More than this many bad frames within [`BAD_FRAME_WINDOW`] close the connection (4500).
-const MAX_BAD_FRAMES: u32 = 100;
+const MAX_BAD_FRAMES: usize = 100;
 const BAD_FRAME_WINDOW: Duration = Duration::from_secs(10);
 /// How long to wait for the peer's half of the closing handshake.
 const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -93,8 +94,7 @@ struct Session {
     auth_deadline: Instant,
     next_ping: Instant,
     pong_deadline: Option<Instant>,
-    bad_frames: u32,
-    bad_window_start: Instant,
+    bad_frames: SlidingWindow,
 }
 
 impl Session {
@@ -109,8 +109,7 @@ impl Session {
             identity: None,
             expires: None,
             pong_deadline: None,
-            bad_frames: 0,
-            bad_window_start: now,
+            bad_frames: SlidingWindow::new(MAX_BAD_FRAMES, BAD_FRAME_WINDOW),
         }
     }
 
@@ -205,13 +204,7 @@ impl Session {
 
     fn bad_frame(&mut self) {
         self.state.metrics.bad_frames.fetch_add(1, Relaxed);
-        let now = Instant::now();
-        if now.duration_since(self.bad_window_start) > BAD_FRAME_WINDOW {
-            self.bad_window_start = now;
-            self.bad_frames = 0;
-        }
-        self.bad_frames += 1;
-        if self.bad_frames > MAX_BAD_FRAMES {
+        if self.bad_frames.record(Instant::now()) {
             self.conn.close(CloseCode::ProtocolViolation, "too many bad frames", None);
         }
     }
@@ -268,8 +261,13 @@ impl Session {
             Some(_) => {}
             None => {
                 if !self.state.connections.try_acquire(&identity.org, &identity.sub) {
-                    self.error(reply_to, ErrorCode::RateLimited, "too many connections for this user");
-                    self.conn.close(CloseCode::RateLimited, "too many connections", None);
+                    let message = "too many connections for this user".to_owned();
+                    let frame = ServerFrame::Error(ErrorFrame { reply_to, code: ErrorCode::RateLimited, message });
+                    self.conn.close(
+                        CloseCode::RateLimited,
+                        "too many connections",
+                        Some(Utf8Bytes::from(frame.to_json())),
+                    );
                     return;
                 }
                 tracing::info!(org = %identity.org, sub = %identity.sub, "authenticated");

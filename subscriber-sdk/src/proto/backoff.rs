@@ -113,7 +113,8 @@ mod tests {
 
     #[test]
     fn a_custom_delay_function_wins() {
-        let backoff = Backoff { custom: Some(Arc::new(|n| Duration::from_millis(u64::from(n) * 10))), ..Backoff::default() };
+        let backoff =
+            Backoff { custom: Some(Arc::new(|n| Duration::from_millis(u64::from(n) * 10))), ..Backoff::default() };
         assert_eq!(backoff.delay(3, &mut Rng::new(1)), Duration::from_millis(30));
     }
 }

@@ -182,14 +182,20 @@ impl ClientProto {
     pub fn close(&mut self) {
         match self.phase {
             Phase::Closed | Phase::Disconnecting { reconnect: false } => return,
-            Phase::Connecting { .. } | Phase::Authenticating { .. } | Phase::Open { .. } | Phase::Disconnecting { .. } => {
+            Phase::Connecting { .. }
+            | Phase::Authenticating { .. }
+            | Phase::Open { .. }
+            | Phase::Disconnecting { .. } => {
                 self.actions.push_back(Action::Disconnect { code: CloseCode::Normal, reason: "client closed" });
                 self.phase = Phase::Disconnecting { reconnect: false };
             }
             Phase::WaitingToken | Phase::Backoff { .. } => self.phase = Phase::Closed,
         }
         self.transmit.clear();
-        self.set_state(ConnectionState::Closed { code: Some(CloseCode::Normal), reason: "closed by the application".into() });
+        self.set_state(ConnectionState::Closed {
+            code: Some(CloseCode::Normal),
+            reason: "closed by the application".into(),
+        });
     }
 
     fn send_pending(&mut self) {
@@ -274,7 +280,8 @@ impl ClientProto {
         match frame {
             ServerFrame::Authenticated(auth) => {
                 let unix_now = self.anchor.map(|(at, ms)| ms + (now - at).as_millis() as u64).unwrap_or(0);
-                let remaining = Duration::from_millis((auth.expires_at.unix_millis().max(0) as u64).saturating_sub(unix_now));
+                let remaining =
+                    Duration::from_millis((auth.expires_at.unix_millis().max(0) as u64).saturating_sub(unix_now));
                 let margin = self.config.refresh_margin.min(remaining / 2);
                 self.refresh_at = Some(now + remaining.saturating_sub(margin));
                 self.heartbeat = Duration::from_millis(auth.heartbeat_ms.max(1));
@@ -313,7 +320,9 @@ impl ClientProto {
                 let failed = error.reply_to.and_then(|request| self.table.request_failed(request));
                 let refused = Error::Refused { code: error.code, message: error.message };
                 match failed {
-                    Some(subscriptions) => self.events.push_back(ProtoEvent::SubscribeFailed { subscriptions, error: refused }),
+                    Some(subscriptions) => {
+                        self.events.push_back(ProtoEvent::SubscribeFailed { subscriptions, error: refused })
+                    }
                     None => self.events.push_back(ProtoEvent::Error(refused)),
                 }
             }
@@ -385,7 +394,9 @@ impl ClientProto {
                     self.set_state(ConnectionState::Connecting { attempt: self.attempt });
                 }
             }
-            Phase::Connecting { since } | Phase::Authenticating { since } if now >= since + self.config.connect_timeout => {
+            Phase::Connecting { since } | Phase::Authenticating { since }
+                if now >= since + self.config.connect_timeout =>
+            {
                 self.drop_connection("connect timeout");
             }
             Phase::Open { .. } => {

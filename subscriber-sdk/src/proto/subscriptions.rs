@@ -57,7 +57,13 @@ struct ChannelState {
 
 impl Table {
     /// Adds `id` for `(channel, subject)`. Returns `true` when a new hub subscription is needed.
-    pub(crate) fn add(&mut self, id: SubscriptionId, channel: ChannelName, subject: Subject, history: Option<u32>) -> bool {
+    pub(crate) fn add(
+        &mut self,
+        id: SubscriptionId,
+        channel: ChannelName,
+        subject: Subject,
+        history: Option<u32>,
+    ) -> bool {
         let key = (channel, subject);
         self.by_id.insert(id, key.clone());
         match self.subs.get_mut(&key) {
@@ -88,7 +94,8 @@ impl Table {
     /// `subscribe` frames for every pending subscription, with `since` where a position is known.
     pub(crate) fn request_pending(&mut self, next_request: &mut impl FnMut() -> u32) -> Vec<ClientFrame> {
         let mut frames = Vec::new();
-        let mut keys: Vec<_> = self.subs.iter().filter(|(_, s)| s.status == Status::Pending).map(|(k, _)| k.clone()).collect();
+        let mut keys: Vec<_> =
+            self.subs.iter().filter(|(_, s)| s.status == Status::Pending).map(|(k, _)| k.clone()).collect();
         keys.sort();
         for key in keys {
             let request = next_request();
@@ -124,7 +131,11 @@ impl Table {
         sub.status = Status::Active;
         let resumed = since_sent && frame.recovered;
         if since_sent && !frame.recovered {
-            events.push(ProtoEvent::Resync { subscriptions: sub.ids.clone(), channel: key.0.clone(), subject: key.1.clone() });
+            events.push(ProtoEvent::Resync {
+                subscriptions: sub.ids.clone(),
+                channel: key.0.clone(),
+                subject: key.1.clone(),
+            });
         }
         let offset = if resumed { sub.position.as_ref().map_or(0, |p| p.offset) } else { 0 };
         sub.position = Some(StreamPosition { epoch: frame.epoch.clone(), offset });
