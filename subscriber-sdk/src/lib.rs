@@ -1,13 +1,22 @@
 //! # herald-subscriber
 //!
 //! The subscriber SDK: a sans-IO protocol core ([`proto`]) that owns authentication, token
-//! refresh, the desired-subscription table, recovery with `since`, dedupe by offset,
-//! backoff and heartbeats — written once, and driven by thin transport drivers.
+//! refresh, the desired-subscription table, recovery with `since`, dedupe by offset, backoff
+//! and heartbeats — written once — and thin drivers chosen by target: tokio +
+//! tokio-tungstenite natively, `web_sys::WebSocket` on wasm32.
+//!
+//! The application uses [`Client`]: subscriptions as `Stream`s ([`Subscription`]), typed
+//! handlers ([`Client::on`]), category handlers, resync and state notifications.
 
+mod client;
+mod driver;
 pub mod error;
 pub mod proto;
+mod router;
 mod time;
 
+pub use client::{Client, ClientBuilder, Handler, MaybeSendSync, Subscription, TokenFuture, TokenProvider};
 pub use error::Error;
-pub use proto::{ClientProto, ConnectionState, Delivery, ProtoConfig, ProtoEvent, SubscriptionId};
+pub use proto::{Backoff, ClientProto, ConnectionState, Delivery, ProtoConfig, ProtoEvent, SubscriptionId};
+pub use router::{Resync, SubscriptionEvent};
 pub use time::{Duration, Instant};

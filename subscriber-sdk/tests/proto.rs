@@ -4,7 +4,7 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use herald_event_types::{ClientFrame, CloseCode, EventId, ServerFrame, Timestamp};
+use herald_event_types::{ClientFrame, CloseCode, EventId, Timestamp};
 use herald_subscriber::proto::{Action, ClientProto, ConnectionState, ProtoConfig, ProtoEvent};
 use herald_subscriber::{Duration, Instant, SubscriptionId};
 

@@ -1,0 +1,124 @@
+//! The native driver: one tokio task, `select!` over the socket, application commands, the
+//! token provider and the core's next timer.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use futures_util::{SinkExt, StreamExt};
+use herald_event_types::CloseCode;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::{Core, Driver, seed, unix_ms};
+use crate::client::TokenFuture;
+use crate::proto::{Action, ClientProto, ProtoConfig};
+use crate::time::Instant;
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type Connecting = Pin<Box<dyn Future<Output = Result<Socket, String>> + Send>>;
+
+pub(crate) fn spawn(driver: Driver) {
+    tokio::spawn(run(driver));
+}
+
+fn connect(url: String) -> Connecting {
+    Box::pin(async move {
+        let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+        request.headers_mut().insert("sec-websocket-protocol", "herald.v1".parse().expect("static header"));
+        tokio_tungstenite::connect_async(request).await.map(|(socket, _)| socket).map_err(|e| e.to_string())
+    })
+}
+
+async fn run(driver: Driver) {
+    let Driver { url, provider, config, mut commands, state, router } = driver;
+    let config = ProtoConfig { seed: seed(), ..config };
+    let mut core = Core::new(ClientProto::new(config, Instant::now()), state, router);
+    let mut socket: Option<Socket> = None;
+    let mut connecting: Option<Connecting> = None;
+    let mut token: Option<TokenFuture> = None;
+    let mut commands_open = true;
+    loop {
+        // Carry out everything the core asked for.
+        while let Some(frame) = core.proto.poll_transmit() {
+            if let Some(ws) = socket.as_mut() {
+                if let Err(error) = ws.feed(Message::text(frame.to_json())).await {
+                    tracing::debug!(%error, "send failed");
+                }
+            }
+        }
+        if let Some(ws) = socket.as_mut() {
+            let _ = ws.flush().await;
+        }
+        while let Some(action) = core.proto.poll_action() {
+            match action {
+                Action::FetchToken => token = Some(provider()),
+                Action::Connect => connecting = Some(connect(url.clone())),
+                Action::Disconnect { code, reason } => {
+                    connecting = None;
+                    if let Some(mut ws) = socket.take() {
+                        let frame = CloseFrame { code: WsCloseCode::from(code.as_u16()), reason: Utf8Bytes::from_static(reason) };
+                        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), ws.close(Some(frame))).await;
+                    }
+                    core.proto.handle_closed(Instant::now(), None, reason);
+                }
+            }
+        }
+        core.dispatch_events();
+        if core.is_closed() && socket.is_none() && connecting.is_none() {
+            return;
+        }
+        let deadline = core.proto.poll_timeout().map(tokio::time::Instant::from_std);
+        tokio::select! {
+            command = commands.recv(), if commands_open => {
+                commands_open = core.command(command);
+            }
+            result = async { token.as_mut().expect("guarded").await }, if token.is_some() => {
+                token = None;
+                core.proto.handle_token(Instant::now(), result);
+            }
+            result = async { connecting.as_mut().expect("guarded").await }, if connecting.is_some() => {
+                connecting = None;
+                match result {
+                    Ok(ws) => {
+                        socket = Some(ws);
+                        core.proto.handle_connected(Instant::now(), unix_ms());
+                    }
+                    Err(error) => core.proto.handle_closed(Instant::now(), None, &error),
+                }
+            }
+            message = async { socket.as_mut().expect("guarded").next().await }, if socket.is_some() => {
+                let now = Instant::now();
+                match message {
+                    Some(Ok(Message::Text(text))) => core.proto.handle_text(now, &text),
+                    Some(Ok(Message::Close(frame))) => {
+                        // tungstenite has queued the reply; let it go out, then report.
+                        if let Some(mut ws) = socket.take() {
+                            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), ws.close(None)).await;
+                        }
+                        let (code, reason) = match frame {
+                            Some(frame) => (Some(CloseCode::from(u16::from(frame.code))), frame.reason.to_string()),
+                            None => (None, "closed without a code".to_owned()),
+                        };
+                        core.proto.handle_closed(now, code, &reason);
+                    }
+                    Some(Ok(_)) => core.proto.handle_activity(now),
+                    Some(Err(error)) => {
+                        socket = None;
+                        core.proto.handle_closed(now, None, &error.to_string());
+                    }
+                    None => {
+                        socket = None;
+                        core.proto.handle_closed(now, None, "connection lost");
+                    }
+                }
+            }
+            () = async { tokio::time::sleep_until(deadline.expect("guarded")).await }, if deadline.is_some() => {
+                core.proto.handle_timeout(Instant::now());
+            }
+        }
+    }
+}
