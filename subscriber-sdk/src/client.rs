@@ -242,7 +242,11 @@ impl Client {
     }
 
     /// Calls `handler` for every first delivery of `category`.
-    pub fn on_category(&self, category: EventCategory, handler: impl Fn(&Delivery) + MaybeSendSync + 'static) -> Handler {
+    pub fn on_category(
+        &self,
+        category: EventCategory,
+        handler: impl Fn(&Delivery) + MaybeSendSync + 'static,
+    ) -> Handler {
         let kind = HandlerKind::Category(category);
         let id = self.inner.router.lock().expect("router lock").add_delivery_handler(kind.clone(), Arc::new(handler));
         self.handler(kind, id)
@@ -250,7 +254,8 @@ impl Client {
 
     /// Calls `handler` for every first delivery.
     pub fn on_event(&self, handler: impl Fn(&Delivery) + MaybeSendSync + 'static) -> Handler {
-        let id = self.inner.router.lock().expect("router lock").add_delivery_handler(HandlerKind::All, Arc::new(handler));
+        let id =
+            self.inner.router.lock().expect("router lock").add_delivery_handler(HandlerKind::All, Arc::new(handler));
         self.handler(HandlerKind::All, id)
     }
 

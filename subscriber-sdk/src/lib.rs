@@ -8,6 +8,10 @@
 //! The application uses [`Client`]: subscriptions as `Stream`s ([`Subscription`]), typed
 //! handlers ([`Client::on`]), category handlers, resync and state notifications.
 
+// On wasm32 everything runs on one thread and handlers may hold JavaScript values, so the
+// shared state is not Send; `Arc` keeps one code path for both targets.
+#![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
+
 mod client;
 mod driver;
 pub mod error;

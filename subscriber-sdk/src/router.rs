@@ -169,7 +169,8 @@ impl Router {
                 if delivery.first {
                     let by_type = this.by_type.get(&delivery.event.event_type).into_iter().flatten();
                     let by_category = this.by_category.get(&delivery.event.category).into_iter().flatten();
-                    let handlers: Vec<_> = by_type.chain(by_category).chain(this.all.iter()).map(|(_, h)| h.clone()).collect();
+                    let handlers: Vec<_> =
+                        by_type.chain(by_category).chain(this.all.iter()).map(|(_, h)| h.clone()).collect();
                     drop(this);
                     for handler in handlers {
                         handler(&delivery);

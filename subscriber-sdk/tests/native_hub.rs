@@ -109,13 +109,8 @@ async fn a_restarted_hub_without_history_is_a_resync_then_live() {
     first.shutdown().await; // clients get 1001 and reconnect with jitter
     let second = hub_on(addr, |_| {}).await;
     // The new hub has a new epoch and no history: the subscription must say so.
-    let item = loop {
-        match next(&mut sub, &checker).await {
-            SubscriptionEvent::Resync => break SubscriptionEvent::Resync,
-            other => panic!("expected a resync first, got {other:?}"),
-        }
-    };
-    assert_eq!(item, SubscriptionEvent::Resync);
+    let item = next(&mut sub, &checker).await;
+    assert_eq!(item, SubscriptionEvent::Resync, "a resync comes first");
     second.handle().publish("acme", None, &envelope("p-2")).await.unwrap();
     assert_eq!(next_event(&mut sub, &checker).await, 1, "then live events of the new epoch");
     checker.assert_contract("pipeline");

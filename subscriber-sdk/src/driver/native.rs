@@ -60,7 +60,10 @@ async fn run(driver: Driver) {
                 Action::Disconnect { code, reason } => {
                     connecting = None;
                     if let Some(mut ws) = socket.take() {
-                        let frame = CloseFrame { code: WsCloseCode::from(code.as_u16()), reason: Utf8Bytes::from_static(reason) };
+                        let frame = CloseFrame {
+                            code: WsCloseCode::from(code.as_u16()),
+                            reason: Utf8Bytes::from_static(reason),
+                        };
                         let _ = tokio::time::timeout(std::time::Duration::from_secs(1), ws.close(Some(frame))).await;
                     }
                     core.proto.handle_closed(Instant::now(), None, reason);
