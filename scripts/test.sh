@@ -11,6 +11,8 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "setup"
 ensure_wasm_target
+ensure_wasm_bindgen_cli
+ensure_chromium
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -24,7 +26,11 @@ cargo test --workspace --all-features --locked
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked --quiet
 
-step "wasm32 build of the crates that run in browsers"
+step "wasm32: clippy and build of the crates that run in browsers"
+cargo clippy --locked --target wasm32-unknown-unknown -p herald-event-types -p herald-subscriber -p herald-wasm --all-targets -- -D warnings
 cargo build --locked --target wasm32-unknown-unknown -p herald-event-types -p herald-subscriber -p herald-wasm
+
+step "wasm32 tests (node and headless Chromium)"
+./scripts/wasm-tests.sh
 
 step "all checks passed"

@@ -27,6 +27,9 @@ pub(crate) struct HubState {
     pub(crate) shutdown: CancellationToken,
     /// Tracks WebSocket sessions so shutdown can wait for their closing handshakes.
     pub(crate) tracker: TaskTracker,
+    /// Test-only (feature `__echo`): bumped to make every connection close with 4000.
+    #[cfg(feature = "__echo")]
+    pub(crate) drop_all: tokio::sync::watch::Sender<u64>,
     channels: HashSet<ChannelName>,
     next_key: AtomicU64,
 }
@@ -43,6 +46,8 @@ impl HubState {
             metrics,
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
+            #[cfg(feature = "__echo")]
+            drop_all: tokio::sync::watch::Sender::new(0),
             next_key: AtomicU64::new(1),
         }
     }

@@ -6,3 +6,28 @@ ensure_wasm_target() {
     rustup target add wasm32-unknown-unknown
   fi
 }
+
+# wasm-bindgen-test-runner at exactly the wasm-bindgen version of Cargo.lock (TOOLCHAIN.md:
+# no --locked, which fails on this registry).
+ensure_wasm_bindgen_cli() {
+  local want
+  want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3}' Cargo.lock)
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    cargo install -f wasm-bindgen-cli --version "$want"
+  fi
+}
+
+# Debian's Chromium and ChromeDriver for the browser tests (never a downloaded browser).
+ensure_chromium() {
+  if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+    return
+  fi
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  # --no-install-recommends and retries: the image deletes .debs between dpkg runs (TOOLCHAIN.md §11).
+  for _ in 1 2 3; do
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver && break
+  done
+  command -v chromium >/dev/null && command -v chromedriver >/dev/null
+}

@@ -118,10 +118,16 @@ impl Session {
             self.authenticate(&token, None);
         }
         let shutdown = self.state.shutdown.clone();
+        #[cfg(feature = "__echo")]
+        let mut drop_all = self.state.drop_all.subscribe();
+        // Without the test routes nothing ever drops connections: keep the sender, never send.
+        #[cfg(not(feature = "__echo"))]
+        let (_never, mut drop_all) = tokio::sync::watch::channel(0u64);
         while !self.conn.is_closing() {
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => self.conn.close(CloseCode::GoingAway, "hub shutting down", None),
+                Ok(()) = drop_all.changed() => self.conn.close(CloseCode::Other(4000), "dropped by test route", None),
                 () = self.conn.done.cancelled() => break,
                 () = sleep_until(self.next_deadline()) => self.on_timer(Instant::now()),
                 message = stream.next() => match message {

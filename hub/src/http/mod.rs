@@ -34,6 +34,20 @@ pub(crate) fn router(state: Arc<HubState>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(body_limit));
+    // Test-only: opening a WebSocket here (browsers cannot POST across origins freely)
+    // closes every connection with 4000; a plain POST does the same for other tools.
+    #[cfg(feature = "__echo")]
+    let router = router.route(
+        "/__echo/drop",
+        get(|State(state): State<Arc<HubState>>, upgrade: WebSocketUpgrade| async move {
+            state.drop_all.send_modify(|generation| *generation += 1);
+            upgrade.on_upgrade(|socket| async move { drop(socket) })
+        })
+        .post(|State(state): State<Arc<HubState>>| async move {
+            state.drop_all.send_modify(|generation| *generation += 1);
+            "dropped\n"
+        }),
+    );
     #[cfg(feature = "__echo")]
     let router = router.route(
         "/__echo",
