@@ -27,7 +27,8 @@ step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked --quiet
 
 step "wasm32: clippy and build of the crates that run in browsers"
-cargo clippy --locked --target wasm32-unknown-unknown -p herald-event-types -p herald-subscriber -p herald-wasm --all-targets -- -D warnings
+cargo clippy --locked --target wasm32-unknown-unknown -p herald-event-types -p herald-wasm -- -D warnings
+cargo clippy --locked --target wasm32-unknown-unknown -p herald-subscriber --all-targets -- -D warnings
 cargo build --locked --target wasm32-unknown-unknown -p herald-event-types -p herald-subscriber -p herald-wasm
 
 step "wasm32 tests (node and headless Chromium)"
