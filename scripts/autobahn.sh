@@ -20,10 +20,8 @@
 # Reports (HTML and JSON) and the hub's log stay in <autobahn dir>/reports/{raised,prod}/.
 #
 # Reference verdicts (RELIABILITY.md §1): 2 NON-STRICT (6.4.3, 6.4.4) and 3 INFORMATIONAL
-# (7.1.6, 7.13.1, 7.13.2). The hub also gets NON-STRICT on some of 3.2-3.4, 4.1.3-4.1.5,
-# 4.2.3-4.2.5 and 5.15, depending on timing: a valid message followed at once by a bad
-# frame. The close for the bad frame drops the still-queued echo of the valid message
-# (`ConnHandle::close` clears the queue). That is allowed, so the gate passes.
+# (7.1.6, 7.13.1, 7.13.2). (A protocol-error close now drains what was queued, so a valid
+# message followed at once by a bad frame is still echoed.)
 #
 # The test suite is a Python-2.7 package. The first run installs it into a virtualenv under
 # ${CARGO_TARGET_DIR:-target}/autobahn from pyenv's 2.7.18 (about 45 s); later runs reuse it
