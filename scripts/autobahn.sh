@@ -226,9 +226,40 @@ run() {
   [ "$status" -eq 0 ]
 }
 
+# Client mode: wstest is the server, the subscriber SDK's native transport the testee.
+run_client() {
+  local out=$ab/reports/client t status=0 gate_out port
+  rm -rf "$out"
+  mkdir -p "$out"
+  t=$(now)
+  cargo build --quiet --locked -p herald-subscriber --example autobahn_client
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  sed -e "s|@OUTDIR@|$out|" -e "s|@PORT@|$port|" "$here/fuzzingserver.json" > "$out/fuzzingserver.json"
+  (cd "$ab" && exec ./venv27/bin/wstest -m fuzzingserver -s "$out/fuzzingserver.json") > "$out/wstest.log" 2>&1 &
+  local server=$!
+  proxy_pid=$server # stopped by the EXIT trap if anything below dies
+  for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2> /dev/null && break; sleep 0.1; done
+  timeout 600 "$target/debug/examples/autobahn_client" "ws://127.0.0.1:$port" > "$out/testee.log" 2>&1 || status=$?
+  stop_pid "$server" > /dev/null 2>&1 || true
+  proxy_pid=''
+  [ -f "$out/index.json" ] || { tail -n 20 "$out/testee.log" "$out/wstest.log" >&2; die "client run wrote no report (testee status $status)"; }
+  say "client (subscriber transport): ran in $(since "$t")s; report $out/index.html"
+  status=0
+  gate_out=$(python3 "$here/gate.py" "$out/index.json" --label "autobahn (client)" --expect 301) || status=$?
+  printf '%s\n' "$gate_out"
+  total_passed=$((total_passed + $(printf '%s\n' "$gate_out" | sed -n 's/.*: \([0-9]*\) passed, [0-9]* failed$/\1/p')))
+  total_failed=$((total_failed + $(printf '%s\n' "$gate_out" | sed -n 's/.*: [0-9]* passed, \([0-9]*\) failed$/\1/p')))
+  [ "$status" -eq 0 ]
+}
+
 failed_runs=0
 run raised "raised limits" 301 fuzzingclient-raised.json HERALD_MAX_MESSAGE_BYTES=20000000 || failed_runs=$((failed_runs + 1))
 run prod "production limits" 247 fuzzingclient-prod.json || failed_runs=$((failed_runs + 1))
+if [ "$engine" = wstest ]; then
+  run_client || failed_runs=$((failed_runs + 1))
+else
+  say "client mode: SKIPPED (needs wstest; kosoku has no server mode)"
+fi
 
 say "took $(since "$started")s (suite setup ${setup_s}s, $profile build ${build_s}s, runs ${runs_s}s)"
 echo "autobahn: $total_passed passed, $total_failed failed"

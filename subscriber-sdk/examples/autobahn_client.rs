@@ -1,0 +1,40 @@
+//! Autobahn|Testsuite client-mode testee (`scripts/autobahn.sh`): the native driver's
+//! transport (tokio-tungstenite with the driver's default configuration) connects to
+//! `wstest -m fuzzingserver` and echoes every message of every case.
+//!
+//! ```text
+//! cargo run -p herald-subscriber --example autobahn_client -- ws://127.0.0.1:9001
+//! ```
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::connect_async;
+use tokio_tungstenite::tungstenite::Message;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let base = std::env::args().nth(1).expect("usage: autobahn_client ws://HOST:PORT");
+    let (mut counter, _) = connect_async(format!("{base}/getCaseCount")).await.expect("wstest reachable");
+    let count: u32 = match counter.next().await {
+        Some(Ok(Message::Text(text))) => text.parse().expect("a case count"),
+        other => panic!("no case count: {other:?}"),
+    };
+    let _ = counter.close(None).await;
+    for case in 1..=count {
+        let url = format!("{base}/runCase?case={case}&agent=herald-subscriber");
+        let Ok((mut ws, _)) = connect_async(url).await else { continue };
+        while let Some(message) = ws.next().await {
+            let echo = match message {
+                Ok(message @ (Message::Text(_) | Message::Binary(_))) => message,
+                Ok(Message::Close(_)) | Err(_) => break,
+                Ok(_) => continue,
+            };
+            if ws.send(echo).await.is_err() {
+                break;
+            }
+        }
+    }
+    let (mut report, _) = connect_async(format!("{base}/updateReports?agent=herald-subscriber")).await.expect("report");
+    let _ = report.close(None).await;
+    while report.next().await.is_some() {}
+    println!("autobahn client testee: {count} cases run");
+}
