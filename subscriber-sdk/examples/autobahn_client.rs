@@ -6,12 +6,17 @@
 //! cargo run -p herald-subscriber --example autobahn_client -- ws://127.0.0.1:9001
 //! ```
 
-use futures_util::{SinkExt, StreamExt};
-use tokio_tungstenite::connect_async;
-use tokio_tungstenite::tungstenite::Message;
+/// Native only: the browser transport is the browser's own WebSocket.
+#[cfg(target_arch = "wasm32")]
+fn main() {}
 
+#[cfg(not(target_arch = "wasm32"))]
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::connect_async;
+    use tokio_tungstenite::tungstenite::Message;
+
     let base = std::env::args().nth(1).expect("usage: autobahn_client ws://HOST:PORT");
     let (mut counter, _) = connect_async(format!("{base}/getCaseCount")).await.expect("wstest reachable");
     let count: u32 = match counter.next().await {
