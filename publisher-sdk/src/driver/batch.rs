@@ -2,6 +2,8 @@
 //! embedded hub. One batch is in flight at a time, so order is kept by construction; a
 //! batch that must be retried goes back to the front of the queue unchanged.
 
+#![cfg_attr(not(any(feature = "http", feature = "in-process")), allow(dead_code))]
+
 use std::future::Future;
 
 use herald_event_types::ErrorCode;
@@ -21,6 +23,7 @@ const BATCH_BYTES: usize = 512 << 10;
 pub(crate) enum ItemOutcome {
     Published(Published),
     /// Refused for good.
+    #[cfg_attr(not(feature = "in-process"), allow(dead_code))]
     Rejected {
         code: ErrorCode,
         message: String,
