@@ -28,6 +28,5 @@ pub(crate) fn record(
     for _ in 0..steps {
         step(&sink).unwrap();
     }
-    let events = events.lock().unwrap().clone();
-    events
+    std::mem::take(&mut *events.lock().unwrap())
 }
