@@ -69,7 +69,7 @@ impl OutgoingEvent {
             event_type,
             category,
             priority,
-            timestamp: Timestamp::now(),
+            timestamp: now(),
             source: String::new(),
             subject,
             data,
@@ -198,15 +198,36 @@ impl Published {
 
 thread_local! {
     static RNG: RefCell<rand::rngs::ThreadRng> = RefCell::new(rand::rng());
+    /// The last timestamp made on this thread: events of the same millisecond share its
+    /// text instead of formatting it again.
+    static LAST_TIMESTAMP: RefCell<(u64, Option<Timestamp>)> = const { RefCell::new((0, None)) };
+}
+
+fn unix_millis() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default()
+}
+
+/// The current time as [`Timestamp::now`] writes it (UTC, milliseconds), formatted at most
+/// once per millisecond per thread.
+fn now() -> Timestamp {
+    let millis = unix_millis();
+    LAST_TIMESTAMP.with(|last| {
+        let mut last = last.borrow_mut();
+        match &last.1 {
+            Some(timestamp) if last.0 == millis => timestamp.clone(),
+            _ => {
+                let timestamp = Timestamp::from_unix_millis(millis);
+                *last = (millis, Some(timestamp.clone()));
+                timestamp
+            }
+        }
+    })
 }
 
 /// A UUID v7 from the thread's random generator: the same format as [`EventId::new`], without
 /// a system call per id (which would dominate the cost of `try_publish`).
 pub(crate) fn fast_event_id() -> EventId {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default();
+    let millis = unix_millis();
     let mut random = [0u8; 10];
     RNG.with(|rng| rng.borrow_mut().fill_bytes(&mut random));
     let uuid = uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid();
@@ -225,6 +246,13 @@ mod tests {
         let (a, b) = (fast_event_id(), fast_event_id());
         assert_ne!(a, b);
         assert_eq!(uuid::Uuid::parse_str(a.as_str()).unwrap().get_version_num(), 7);
+    }
+
+    #[test]
+    fn cached_timestamps_match_fresh_ones() {
+        let (a, b) = (now(), Timestamp::now());
+        assert!(b.unix_millis() - a.unix_millis() < 1000, "{a} vs {b}");
+        assert!(a.as_str().ends_with('Z') && a.as_str().len() == "2026-11-22T10:00:00.123Z".len());
     }
 
     #[test]

@@ -220,7 +220,8 @@ async fn session(
                 if batch.is_empty() {
                     break;
                 }
-                let mut entries = std::mem::take(&mut batch).into_iter();
+                // Drained, not replaced: the batch's allocation is reused for every burst.
+                let mut entries = batch.drain(..);
                 while let Some(mut entry) = entries.next() {
                     let id = window.next_id;
                     window.next_id = window.next_id.wrapping_add(1);
