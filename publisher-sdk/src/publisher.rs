@@ -210,3 +210,42 @@ impl EventSink for Publisher {
         Self::publish_outgoing(self, event)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The handle is shared across tasks and threads, and its futures can be spawned.
+    #[test]
+    fn auto_traits_are_pinned() {
+        fn assert_handle<T: Send + Sync + Clone + 'static>() {}
+        fn assert_send<T: Send>(_: &T) {}
+        fn assert_error<T: std::error::Error + Send + Sync + 'static>() {}
+        assert_handle::<Publisher>();
+        assert_error::<PublishError>();
+        assert_error::<BuildError>();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let _guard = runtime.enter();
+        let publisher = Publisher::builder("ws://127.0.0.1:9").token("t").source("s").build().unwrap();
+        let event = OutgoingEvent::new(&herald_event_types::events::PipelineDeleted { pipeline_id: "p".into() });
+        assert_send(&publisher.publish_outgoing(event.unwrap()));
+        assert_send(&publisher.flush());
+        assert_send(&publisher.close());
+    }
+
+    #[test]
+    fn build_errors_name_what_to_fix() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let _guard = runtime.enter();
+        let missing_token = Publisher::builder("ws://h:1").source("s").build().unwrap_err();
+        assert!(matches!(missing_token, BuildError::MissingToken));
+        let missing_source = Publisher::builder("ws://h:1").token("t").build().unwrap_err();
+        assert!(matches!(missing_source, BuildError::MissingSource));
+        let zero = Publisher::builder("ws://h:1").token("t").source("s").outbox_capacity(0).build().unwrap_err();
+        assert!(matches!(zero, BuildError::Zero("outbox_capacity")));
+        drop(_guard);
+        drop(runtime);
+        let no_runtime = Publisher::builder("ws://h:1").token("t").source("s").build().unwrap_err();
+        assert!(matches!(no_runtime, BuildError::NoRuntime));
+    }
+}

@@ -30,8 +30,9 @@ pub(crate) enum ItemOutcome {
     },
 }
 
-/// A failure of the whole batch.
+/// A failure of the whole batch (only HTTP fails whole batches).
 #[derive(Debug)]
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
 pub(crate) enum BatchError {
     /// The token was refused (HTTP 401): get a fresh one.
     Unauthorized,
