@@ -220,3 +220,68 @@ async fn publish_waits_for_room_and_dropping_never_blocks() {
     drop(publisher);
     hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn rate_limited_publishes_are_retried_not_dropped() {
+    // 20 publishes per second per token, with a burst of one second's worth.
+    let hub = spawn_hub(|config| config.publish_rate = 20).await;
+    let addr = hub.local_addr();
+    let mut subscriber = Subscriber::connect(addr, &["system"], None).await;
+    let publisher = Publisher::builder(format!("ws://{addr}"))
+        .token(token())
+        .source("tests")
+        .backoff(Duration::from_millis(20), Duration::from_millis(200))
+        .build()
+        .unwrap();
+    const N: u64 = 50;
+    let mut ids = std::collections::HashSet::new();
+    for n in 0..N {
+        let event = event(EventCategory::System, Priority::Medium, n);
+        ids.insert(event.id().to_string());
+        publisher.try_publish_outgoing(event).unwrap();
+    }
+    tokio::time::timeout(WAIT, publisher.flush()).await.expect("flushed");
+    let stats = publisher.stats();
+    assert_eq!((stats.acked, stats.failed), (N, 0), "{stats:?}");
+    assert!(stats.retried > 0, "the hub refused some with rate_limited: {stats:?}");
+    for _ in 0..N {
+        let frame = subscriber.next_event().await;
+        assert!(ids.remove(frame["event"]["id"].as_str().unwrap()), "unknown or repeated {frame}");
+    }
+    publisher.close().await;
+    drop(subscriber);
+    hub.shutdown().await;
+}
+
+/// An expired token is refused (WebSocket `auth_error` + 4401, HTTP 401); the provider's
+/// token is used and nothing is lost.
+async fn refused_token_is_replaced_by_the_provider(url: fn(std::net::SocketAddr) -> String) {
+    let hub = spawn_hub(|_| {}).await;
+    let expired = herald_hub::auth::mint_hs256(
+        common::SECRET,
+        &serde_json::json!({"sub": "publisher", "org": ORG, "exp": common::now_secs() - 600, "publish": ["*"]}),
+    );
+    let publisher = Publisher::builder(url(hub.local_addr()))
+        .token(expired)
+        .token_provider(|| async { Ok::<_, std::io::Error>(token()) })
+        .source("tests")
+        .backoff(Duration::from_millis(10), Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let ack = publisher.publish_outgoing(event(EventCategory::System, Priority::High, 1)).await.unwrap();
+    assert_eq!(ack.offset, 1);
+    let stats = publisher.stats();
+    assert_eq!((stats.token_refreshes, stats.acked, stats.failed), (1, 1, 0), "{stats:?}");
+    publisher.close().await;
+    hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn refused_token_is_replaced_by_the_provider_over_websocket() {
+    refused_token_is_replaced_by_the_provider(|addr| format!("ws://{addr}")).await;
+}
+
+#[tokio::test]
+async fn refused_token_is_replaced_by_the_provider_over_http() {
+    refused_token_is_replaced_by_the_provider(|addr| format!("http://{addr}")).await;
+}
