@@ -241,7 +241,11 @@ async fn session(
             }
         }
         if exit.now(shared, config) {
-            let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+            let normal = tungstenite::protocol::CloseFrame {
+                code: tungstenite::protocol::frame::coding::CloseCode::Normal,
+                reason: "publisher closed".into(),
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(Some(normal))).await;
             return End::Stopped;
         }
         let can_send = paused_until.is_none() && window.in_flight.len() < config.max_in_flight;
