@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use herald_publisher::{PublishError, Publisher};
 
-/// Options every example service takes.
+/// Publishes a realistic, randomised stream of Herald events to a hub (docs/publisher.md).
 #[derive(Debug, clap::Parser)]
+#[command(version)]
 pub(crate) struct Args {
     /// Hub URL: `ws://host:port` (one WebSocket) or `http://host:port` (HTTP batches).
     #[arg(long, env = "HERALD_HUB", default_value = "ws://127.0.0.1:8080")]

@@ -7,8 +7,14 @@ mod cli;
 use clap::Parser;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
     let args = cli::Args::parse();
     let mut simulation = example_debugger_service::Simulation::new(args.seed.unwrap_or_else(rand::random));
-    cli::run("debugger-service", &args, |publisher| simulation.step(publisher)).await
+    match cli::run("debugger-service", &args, |publisher| simulation.step(publisher)).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("debugger-service: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
