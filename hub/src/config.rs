@@ -32,7 +32,8 @@ pub struct Settings {
     #[serde(skip)]
     pub config: Option<PathBuf>,
 
-    /// Development mode: generate an HS256 secret and print a subscriber and a publisher token.
+    /// Development mode: use HERALD_JWT_SECRET or generate an HS256 secret, print a subscriber
+    /// and a publisher token, and serve `GET /api/v1/dev/token`. Never in production.
     #[arg(long, env = "HERALD_DEV", value_parser = clap::builder::BoolishValueParser::new())]
     #[serde(skip)]
     pub dev: bool,
@@ -219,6 +220,9 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// Header read timeout. Default 10 s.
     pub header_read_timeout: Duration,
+    /// Development mode only: the HS256 secret used to mint tokens at
+    /// `GET /api/v1/dev/token`. Default `None` (no such route).
+    pub dev_token_secret: Option<Vec<u8>>,
     /// Log format. Default human.
     pub log_format: LogFormat,
 }
@@ -248,6 +252,7 @@ impl Default for Config {
             },
             static_dir: None,
             header_read_timeout: Duration::from_millis(10_000),
+            dev_token_secret: None,
             log_format: LogFormat::Human,
         }
     }
@@ -354,6 +359,7 @@ impl Config {
     pub fn from_settings(settings: &Settings, dev_secret: Option<Vec<u8>>) -> Result<Self, ConfigError> {
         let d = Self::default();
         let ms = |value: Option<u64>, default: Duration| value.map(Duration::from_millis).unwrap_or(default);
+        let dev_secret_bytes = dev_secret.clone();
         let key = match (&settings.jwt_secret, &settings.jwt_public_key, dev_secret) {
             (_, _, Some(secret)) => JwtKey::Hs256(secret),
             (Some(_), Some(_), None) => return Err(ConfigError::TwoKeys),
@@ -425,6 +431,7 @@ impl Config {
             },
             static_dir: settings.static_dir.clone(),
             header_read_timeout: ms(settings.header_read_timeout_ms, d.header_read_timeout),
+            dev_token_secret: if settings.dev { dev_secret_bytes } else { None },
             log_format: settings.log_format.unwrap_or_default(),
         })
     }

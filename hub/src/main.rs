@@ -11,7 +11,11 @@ fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(error) => return fail(&error),
     };
-    let dev_secret = settings.dev.then(|| rand::random::<[u8; 32]>().to_vec());
+    // --dev: the configured secret if any (so example services can share it), else a random one.
+    let dev_secret = settings.dev.then(|| match &settings.jwt_secret {
+        Some(secret) if !secret.expose().is_empty() => secret.expose().as_bytes().to_vec(),
+        _ => rand::random::<[u8; 32]>().to_vec(),
+    });
     let config = match Config::from_settings(&settings, dev_secret.clone()) {
         Ok(config) => config,
         Err(error) => return fail(&error),
