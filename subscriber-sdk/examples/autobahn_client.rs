@@ -30,8 +30,10 @@ async fn main() {
         while let Some(message) = ws.next().await {
             let echo = match message {
                 Ok(message @ (Message::Text(_) | Message::Binary(_))) => message,
-                Ok(Message::Close(_)) | Err(_) => break,
+                // Keep reading after a Close: tungstenite sends its reply while the stream is
+                // polled, and the stream ends once the closing handshake is complete.
                 Ok(_) => continue,
+                Err(_) => break,
             };
             if ws.send(echo).await.is_err() {
                 break;
