@@ -1,2 +1,2 @@
-//! Cross-crate end-to-end scenarios (real hub, real clients) live in `tests/tests/`.
-//! They arrive with the hub and the SDKs (issues 3–5).
+//! Cross-crate end-to-end scenarios (real hub, real publisher, real subscriber) live in
+//! `tests/tests/`. The reliability battery (issue 9) grows here.
