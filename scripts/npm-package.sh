@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the npm package @herald/client in wasm-bindings/react (idempotent):
+#   1. herald-wasm for wasm32 (release, size-optimised) and `wasm-bindgen --target web`
+#      into wasm-bindings/react/wasm/ (what `wasm-pack build --target web` produces; the
+#      wasm-bindgen CLI must equal the Cargo.lock version, see docs/react.md);
+#   2. `npm ci` and `tsc` of the React hooks into wasm-bindings/react/dist/;
+#   3. with --pack, `npm pack` into target/npm/ (prints the tarball path).
+#
+#   ./scripts/npm-package.sh [--pack]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+pkg=wasm-bindings/react
+target=${CARGO_TARGET_DIR:-$root/target}
+
+want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3}' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
+[ "$have" = "$want" ] || { echo "wasm-bindgen CLI $have != Cargo.lock $want: cargo install -f wasm-bindgen-cli --version $want" >&2; exit 1; }
+
+echo "--> herald-wasm (wasm32, release)"
+CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_LTO=true \
+CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_PANIC=abort \
+  cargo build --locked --target wasm32-unknown-unknown --release -p herald-wasm
+rm -rf "$pkg/wasm"
+wasm-bindgen --target web --out-dir "$pkg/wasm" "$target/wasm32-unknown-unknown/release/herald_wasm.wasm"
+
+echo "--> React hooks (tsc)"
+cd "$pkg"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+rm -rf dist
+npx tsc -p tsconfig.build.json
+
+if [ "${1:-}" = "--pack" ]; then
+  mkdir -p "$target/npm"
+  tarball=$(npm pack --silent --pack-destination "$target/npm")
+  echo "$target/npm/$tarball"
+fi

@@ -1,0 +1,28 @@
+// @herald/client: the wasm client and the React hooks, one package.
+export { HeraldClient, initHerald, initSync } from './wasm.js';
+export type {
+  ConnectionStateSnapshot,
+  ConnectionStatus,
+  HeraldClientOptions,
+  HeraldDelivery,
+  HeraldEnvelope,
+  HeraldError,
+  HeraldErrorCode,
+  HeraldResync,
+  HeraldSubscribeOptions,
+  Unsubscribe,
+} from './wasm.js';
+export { HeraldProvider, useHeraldClient, type HeraldProviderProps } from './provider.js';
+export { HeraldStore, categoryChannel, eventTypeChannel } from './store.js';
+export type { ConnectionSnapshot, HeraldStoreOptions } from './store.js';
+export {
+  useChannel,
+  useResync,
+  useWebSocketCategory,
+  useWebSocketConnection,
+  useWebSocketEvent,
+  useWebSocketEvents,
+} from './hooks.js';
+export type { ChannelOptions, ChannelSnapshot, EventFor, LatestEvent, LimitOptions } from './hooks.js';
+export type { EventsSnapshot } from './buffer.js';
+export * from './events.generated.js';
