@@ -34,6 +34,9 @@ cargo build --locked --target wasm32-unknown-unknown -p herald-event-types -p he
 step "wasm32 tests (node and headless Chromium)"
 ./scripts/wasm-tests.sh
 
+step "npm package @herald/client: wasm tests, tsc, vitest hooks against a real hub, packed tarball"
+./scripts/npm-tests.sh
+
 step "Autobahn|Testsuite against the hub's WebSocket layer"
 ./scripts/autobahn.sh
 
