@@ -34,4 +34,7 @@ cargo build --locked --target wasm32-unknown-unknown -p herald-event-types -p he
 step "wasm32 tests (node and headless Chromium)"
 ./scripts/wasm-tests.sh
 
+step "Autobahn|Testsuite against the hub's WebSocket layer"
+./scripts/autobahn.sh
+
 step "all checks passed"

@@ -133,6 +133,15 @@ impl Registry {
         self.metrics.events_delivered.fetch_add(delivered, Relaxed);
     }
 
+    /// Queues a frame, counting an overflow as a slow-consumer close.
+    fn push(&self, conn: &ConnHandle, frame: Utf8Bytes) -> Pushed {
+        let pushed = conn.push(frame);
+        if pushed == Pushed::Overflowed {
+            self.metrics.slow_consumer_closes.fetch_add(1, Relaxed);
+        }
+        pushed
+    }
+
     /// Removes `(channel, subject)` from the connection's own table.
     fn forget(&self, conn: &ConnHandle, channel: &ChannelName, subject: &Subject) {
         if conn.subscriptions.lock().expect("subscriptions lock").remove(&(channel.clone(), subject.clone())) {
@@ -154,7 +163,28 @@ impl Registry {
     ) -> Result<SubscribeOutcome, BrokerError> {
         let slot = self.slot(tenant, channel);
         let mut conns = slot.conns.lock().await;
-        let history = self.broker.history(tenant, channel, subject, query).await?;
+        let recovering = matches!(query, HistoryQuery::Since { .. });
+        let mut history = self.broker.history(tenant, channel, subject, query).await?;
+        // A replay must fit the connection's queue with room to spare for live events, or it
+        // would overflow (4409) before `subscribed` and the client's retry would ask for the
+        // same replay again. Recovery is all or nothing: too big → `recovered: false` (the
+        // client resyncs, e.g. through the paged history endpoint). `history: N` keeps the
+        // newest events that fit.
+        let budget = conn.free_bytes() / 2;
+        let mut size = 0;
+        let fits = history.events.iter().rev().take_while(|e| {
+            size += e.frame.len();
+            size <= budget
+        });
+        let fitting = fits.count();
+        if fitting < history.events.len() {
+            if recovering {
+                history.recovered = false;
+                history.events.clear();
+            } else {
+                history.events.drain(..history.events.len() - fitting);
+            }
+        }
         let replayed = history.events.len() as u64;
         let subscribed = ServerFrame::Subscribed(Subscribed {
             reply_to,
@@ -165,13 +195,14 @@ impl Registry {
             recovered: history.recovered,
             replayed,
         });
-        conn.push(frame_text(&subscribed));
+        self.push(conn, frame_text(&subscribed));
         let mut ended = false;
+        let mut delivered = 0;
         for event in &history.events {
-            conn.push(event.frame.clone());
+            delivered += u64::from(self.push(conn, event.frame.clone()) == Pushed::Queued);
             ended |= event.is_final && !subject.is_empty() && &event.subject == subject;
         }
-        self.metrics.events_delivered.fetch_add(replayed, Relaxed);
+        self.metrics.events_delivered.fetch_add(delivered, Relaxed);
         if ended {
             if let Some(sub) = conns.get_mut(&conn.key) {
                 sub.subjects.retain(|s| s != subject);

@@ -32,8 +32,9 @@ pub struct Settings {
     #[serde(skip)]
     pub config: Option<PathBuf>,
 
-    /// Development mode: generate an HS256 secret and print a subscriber and a publisher token.
-    #[arg(long, env = "HERALD_DEV")]
+    /// Development mode: use HERALD_JWT_SECRET or generate an HS256 secret, print a subscriber
+    /// and a publisher token, and serve `GET /api/v1/dev/token`. Never in production.
+    #[arg(long, env = "HERALD_DEV", value_parser = clap::builder::BoolishValueParser::new())]
     #[serde(skip)]
     pub dev: bool,
 
@@ -43,7 +44,7 @@ pub struct Settings {
 
     /// HS256 secret for verifying JWTs. Prefer the environment variable: flags are visible in `ps`.
     #[arg(long, env = "HERALD_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<Secret>,
 
     /// PEM public key file for verifying JWTs: RS256 for an RSA key, ES256 for an EC P-256 key.
     #[arg(long, env = "HERALD_JWT_PUBLIC_KEY")]
@@ -138,6 +139,37 @@ pub struct Settings {
     pub log_format: Option<LogFormat>,
 }
 
+/// A secret that never shows in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret's text.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// How logs are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -188,6 +220,9 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// Header read timeout. Default 10 s.
     pub header_read_timeout: Duration,
+    /// Development mode only: the HS256 secret used to mint tokens at
+    /// `GET /api/v1/dev/token`. Default `None` (no such route).
+    pub dev_token_secret: Option<Vec<u8>>,
     /// Log format. Default human.
     pub log_format: LogFormat,
 }
@@ -217,6 +252,7 @@ impl Default for Config {
             },
             static_dir: None,
             header_read_timeout: Duration::from_millis(10_000),
+            dev_token_secret: None,
             log_format: LogFormat::Human,
         }
     }
@@ -323,13 +359,14 @@ impl Config {
     pub fn from_settings(settings: &Settings, dev_secret: Option<Vec<u8>>) -> Result<Self, ConfigError> {
         let d = Self::default();
         let ms = |value: Option<u64>, default: Duration| value.map(Duration::from_millis).unwrap_or(default);
+        let dev_secret_bytes = dev_secret.clone();
         let key = match (&settings.jwt_secret, &settings.jwt_public_key, dev_secret) {
             (_, _, Some(secret)) => JwtKey::Hs256(secret),
             (Some(_), Some(_), None) => return Err(ConfigError::TwoKeys),
-            (Some(secret), None, None) if secret.is_empty() => {
+            (Some(secret), None, None) if secret.expose().is_empty() => {
                 return Err(ConfigError::Invalid("HERALD_JWT_SECRET is empty".into()));
             }
-            (Some(secret), None, None) => JwtKey::Hs256(secret.clone().into_bytes()),
+            (Some(secret), None, None) => JwtKey::Hs256(secret.expose().as_bytes().to_vec()),
             (None, Some(path), None) => {
                 let pem = std::fs::read(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
                 JwtKey::from_public_key_pem(&pem).map_err(ConfigError::Key)?
@@ -394,6 +431,7 @@ impl Config {
             },
             static_dir: settings.static_dir.clone(),
             header_read_timeout: ms(settings.header_read_timeout_ms, d.header_read_timeout),
+            dev_token_secret: if settings.dev { dev_secret_bytes } else { None },
             log_format: settings.log_format.unwrap_or_default(),
         })
     }
@@ -423,6 +461,12 @@ mod tests {
             Settings { jwt_secret: Some("s".into()), jwt_public_key: Some("k.pem".into()), ..Default::default() };
         assert!(matches!(Config::from_settings(&both, None), Err(ConfigError::TwoKeys)));
         assert!(Config::from_settings(&Settings::default(), Some(b"dev".to_vec())).is_ok());
+    }
+
+    #[test]
+    fn the_secret_never_shows_in_debug_output() {
+        let settings = Settings { jwt_secret: Some("hunter2".into()), ..Default::default() };
+        assert!(!format!("{settings:?}").contains("hunter2"));
     }
 
     #[test]

@@ -11,7 +11,11 @@ fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(error) => return fail(&error),
     };
-    let dev_secret = settings.dev.then(|| rand::random::<[u8; 32]>().to_vec());
+    // --dev: the configured secret if any (so example services can share it), else a random one.
+    let dev_secret = settings.dev.then(|| match &settings.jwt_secret {
+        Some(secret) if !secret.expose().is_empty() => secret.expose().as_bytes().to_vec(),
+        _ => rand::random::<[u8; 32]>().to_vec(),
+    });
     let config = match Config::from_settings(&settings, dev_secret.clone()) {
         Ok(config) => config,
         Err(error) => return fail(&error),
@@ -54,7 +58,11 @@ fn fail(error: &dyn std::error::Error) -> ExitCode {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Human => builder.init(),

@@ -242,10 +242,17 @@ async fn serve(listener: TcpListener, state: Arc<HubState>) {
             request.extensions_mut().insert(ConnectInfo(peer));
             router.clone().oneshot(request)
         });
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-        let connection = graceful.watch(connection);
+        let (builder, watcher, first_byte) = (builder.clone(), graceful.watcher(), state.config.header_read_timeout);
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
+            // hyper's header timeout starts at the first byte; a connection that never sends
+            // one must not hold a socket forever (RELIABILITY.md F4).
+            let mut probe = [0u8; 1];
+            match tokio::time::timeout(first_byte, stream.peek(&mut probe)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            if let Err(error) = watcher.watch(connection.into_owned()).await {
                 tracing::debug!(%error, %peer, "http connection ended with an error");
             }
         });

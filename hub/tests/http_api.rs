@@ -384,3 +384,20 @@ async fn metrics_expose_every_protocol_metric_and_they_move() {
         assert_eq!(sample(&text, name), value, "{name}");
     }
 }
+
+#[tokio::test]
+async fn the_dev_token_route_exists_only_in_development_mode() {
+    let production = spawn_hub(|_| {}).await;
+    let status = reqwest::get(production.http("/api/v1/dev/token")).await.unwrap().status();
+    assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
+
+    let dev = spawn_hub(|c| c.dev_token_secret = Some(SECRET.to_vec())).await;
+    let body: Value = reqwest::get(dev.http("/api/v1/dev/token?sub=u-9")).await.unwrap().json().await.unwrap();
+    let token = body["token"].as_str().unwrap();
+    assert!(body["expires_at"].as_str().unwrap().ends_with('Z'));
+    let mut client = Client::connect(&dev).await;
+    client.send(json!({"type": "authenticate", "token": token})).await;
+    let authenticated = client.recv().await;
+    assert_eq!(authenticated["user"]["id"], "u-9");
+    assert_eq!(authenticated["user"]["org"], "dev");
+}

@@ -122,3 +122,13 @@ async fn gauges_return_to_zero_after_clients_leave() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+#[tokio::test]
+async fn a_connection_that_never_sends_a_byte_is_dropped() {
+    let hub = spawn_hub(|c| c.header_read_timeout = Duration::from_millis(200)).await;
+    let mut silent = tokio::net::TcpStream::connect(hub.addr).await.unwrap();
+    let mut buf = [0u8; 1];
+    use tokio::io::AsyncReadExt;
+    let read = tokio::time::timeout(WAIT, silent.read(&mut buf)).await.expect("the hub closes it");
+    assert!(matches!(read, Ok(0) | Err(_)), "closed without a response: {read:?}");
+}

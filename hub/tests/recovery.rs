@@ -196,3 +196,30 @@ async fn unsubscribe_stops_delivery_and_is_answered_even_when_nothing_was_held()
     let pong = sub.recv().await;
     assert_eq!((pong["type"].as_str(), pong["reply_to"].as_u64()), (Some("pong"), Some(u64::from(id))));
 }
+
+#[tokio::test]
+async fn a_replay_too_big_for_the_queue_is_refused_instead_of_overflowing() {
+    let hub = spawn_hub(|c| c.client_queue_bytes = 64 * 1024).await;
+    let mut publisher = Client::authed(&hub, &publisher_token("acme")).await;
+    let padding = "x".repeat(2_000);
+    for _ in 0..100 {
+        let mut e = event("PIPELINE", "p");
+        e["data"]["padding"] = json!(padding);
+        publisher.publish(e, None).await; // ~200 KB of history, over 3× the queue
+    }
+    let epoch = epoch_of(&hub).await;
+    let mut sub = Client::authed(&hub, &user_token("u", "acme")).await;
+    // Recovery is all or nothing: it does not fit, so it is refused (the client resyncs)
+    // and the connection lives on, instead of a 4409 that the retry would repeat forever.
+    let subscribed = sub.subscribe(json!({"channel": "pipeline", "since": {"epoch": epoch, "offset": 0}})).await;
+    assert_eq!((subscribed["recovered"].as_bool(), subscribed["replayed"].as_u64()), (Some(false), Some(0)));
+    // `history` keeps the newest events that fit, contiguous up to the latest.
+    let subscribed = sub.subscribe(json!({"channel": "pipeline", "subject": "p", "history": 100})).await;
+    let replayed = subscribed["replayed"].as_u64().unwrap();
+    assert!(replayed > 0 && replayed < 100, "{replayed}");
+    for offset in (101 - replayed)..=100 {
+        assert_eq!(sub.recv().await["offset"], offset);
+    }
+    let id = sub.request(json!({"type": "ping"})).await;
+    assert_eq!(sub.recv().await["reply_to"], id, "still connected");
+}

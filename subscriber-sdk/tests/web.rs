@@ -16,12 +16,19 @@ use web_sys::{MessageEvent, WebSocket};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+// Baked in by scripts/wasm-tests.sh; without them the test fails loudly (never passes).
 fn hub() -> &'static str {
-    option_env!("HERALD_TEST_HUB").expect("HERALD_TEST_HUB: run through scripts/wasm-tests.sh")
+    match option_env!("HERALD_TEST_HUB") {
+        Some(hub) => hub,
+        None => panic!("HERALD_TEST_HUB is not set: run through scripts/wasm-tests.sh"),
+    }
 }
 
 fn token() -> &'static str {
-    option_env!("HERALD_TEST_TOKEN").expect("HERALD_TEST_TOKEN: run through scripts/wasm-tests.sh")
+    match option_env!("HERALD_TEST_TOKEN") {
+        Some(token) => token,
+        None => panic!("HERALD_TEST_TOKEN is not set: run through scripts/wasm-tests.sh"),
+    }
 }
 
 /// Publishes `count` events on `pipeline` over a plain WebSocket; returns once all are acked.
@@ -63,11 +70,9 @@ fn drop_connections() {
 }
 
 async fn next_offset(sub: &mut herald_subscriber::Subscription) -> u64 {
-    loop {
-        match sub.next().await.expect("stream open") {
-            SubscriptionEvent::Event(delivery) => return delivery.offset,
-            other => panic!("expected an event, got {other:?}"),
-        }
+    match sub.next().await.expect("stream open") {
+        SubscriptionEvent::Event(delivery) => delivery.offset,
+        other => panic!("expected an event, got {other:?}"),
     }
 }
 

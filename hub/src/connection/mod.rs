@@ -72,7 +72,7 @@ pub(crate) fn close_code_for(error: axum::Error) -> (CloseCode, &'static str) {
         Some(WsError::Protocol(_)) => (CloseCode::ProtocolError, "protocol error"),
         _ => {
             tracing::debug!(error = %inner, "websocket read failed");
-            (CloseCode::Other(1006), "read failed")
+            (CloseCode::Other(1011), "read failed")
         }
     }
 }
@@ -126,8 +126,8 @@ impl Session {
         while !self.conn.is_closing() {
             tokio::select! {
                 biased;
-                () = shutdown.cancelled() => self.conn.close(CloseCode::GoingAway, "hub shutting down", None),
-                Ok(()) = drop_all.changed() => self.conn.close(CloseCode::Other(4000), "dropped by test route", None),
+                () = shutdown.cancelled() => self.conn.close_now(CloseCode::GoingAway, "hub shutting down", None),
+                Ok(()) = drop_all.changed() => self.conn.close_now(CloseCode::Other(4000), "dropped by test route", None),
                 () = self.conn.done.cancelled() => break,
                 () = sleep_until(self.next_deadline()) => self.on_timer(Instant::now()),
                 message = stream.next() => match message {
@@ -135,7 +135,7 @@ impl Session {
                     Some(Err(error)) => self.on_read_error(error),
                     None => {
                         // The peer went away (or finished a closing handshake it started).
-                        self.conn.close(CloseCode::Normal, "", None);
+                        self.conn.close_now(CloseCode::Normal, "", None);
                         return;
                     }
                 },
@@ -174,7 +174,7 @@ impl Session {
                 CloseCode::Unauthorized,
             );
         } else if self.pong_deadline.is_some_and(|at| now >= at) {
-            self.conn.close(CloseCode::Timeout, "pong timeout", None);
+            self.conn.close_now(CloseCode::Timeout, "pong timeout", None);
         } else if now >= self.next_ping {
             self.conn.ping();
             self.next_ping = now + self.state.config.heartbeat;
@@ -217,8 +217,15 @@ impl Session {
 
     fn auth_failure(&mut self, reply_to: Option<u32>, code: AuthErrorCode, message: &str, close: CloseCode) {
         self.state.metrics.auth_failures.fetch_add(1, Relaxed);
-        let frame = ServerFrame::AuthError(AuthError { reply_to, code, message: message.to_owned() });
-        self.conn.close(close, "unauthorized", Some(Utf8Bytes::from(frame.to_json())));
+        let frame = Some(Utf8Bytes::from(
+            ServerFrame::AuthError(AuthError { reply_to, code: code.clone(), message: message.to_owned() }).to_json(),
+        ));
+        if code == AuthErrorCode::TokenExpired {
+            // No event may be delivered once the token (plus grace) has run out.
+            self.conn.close_now(close, "unauthorized", frame);
+        } else {
+            self.conn.close(close, "unauthorized", frame);
+        }
     }
 
     async fn on_text(&mut self, text: &str) {

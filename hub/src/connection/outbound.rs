@@ -121,17 +121,35 @@ impl ConnHandle {
         }
     }
 
-    /// Closes the connection: drops whatever is queued, sends `last` if given, then the
-    /// close frame. The first close wins; later calls change nothing.
+    /// Closes the connection gracefully: what is already queued is still sent, then `last`
+    /// if given, then the close frame (so answers queued before a protocol error still go
+    /// out). The first close wins; later calls change nothing.
     pub(crate) fn close(&self, code: CloseCode, reason: &'static str, last: Option<Utf8Bytes>) {
+        self.close_inner(code, reason, last, false);
+    }
+
+    /// Closes the connection now: drops whatever is queued (for shutdown, a dead peer, an
+    /// expired token: nothing more may be delivered), sends `last` if given, then the close.
+    pub(crate) fn close_now(&self, code: CloseCode, reason: &'static str, last: Option<Utf8Bytes>) {
+        self.close_inner(code, reason, last, true);
+    }
+
+    fn close_inner(&self, code: CloseCode, reason: &'static str, last: Option<Utf8Bytes>, discard: bool) {
         let mut state = self.state.lock().expect("outbound lock");
         if state.closing.is_none() {
-            state.queue.clear();
-            state.bytes = 0;
+            if discard {
+                state.queue.clear();
+                state.bytes = 0;
+            }
             state.closing = Some(Closing { code, reason, last });
             drop(state);
             self.wake.notify_one();
         }
+    }
+
+    /// Bytes that can still be queued before the connection overflows.
+    pub(crate) fn free_bytes(&self) -> usize {
+        self.limit.saturating_sub(self.state.lock().expect("outbound lock").bytes)
     }
 
     /// Whether a close has been requested.
@@ -195,7 +213,7 @@ pub(crate) async fn write_loop(conn: &ConnHandle, mut sink: SplitSink<WebSocket,
     .await;
     if let Err(error) = result {
         tracing::debug!(%error, "websocket write failed");
-        conn.close(CloseCode::Other(1006), "write failed", None);
+        conn.close_now(CloseCode::Other(1011), "write failed", None);
     }
     conn.done.cancel();
 }
@@ -223,5 +241,24 @@ mod tests {
         conn.close(CloseCode::GoingAway, "shutdown", None);
         conn.close(CloseCode::Unauthorized, "expired", None);
         assert_eq!(conn.closing().unwrap().code, CloseCode::GoingAway);
+    }
+
+    #[test]
+    fn a_graceful_close_sends_what_was_queued_and_close_now_does_not() {
+        let graceful = ConnHandle::new(1, 100);
+        graceful.push(Utf8Bytes::from_static("answer"));
+        graceful.close(CloseCode::ProtocolViolation, "bad frames", None);
+        let mut batch = Vec::new();
+        assert!(graceful.take(&mut batch).is_none(), "queued frames first");
+        assert_eq!(batch.len(), 1);
+        batch.clear();
+        assert!(graceful.take(&mut batch).is_some(), "then the close");
+
+        let now = ConnHandle::new(2, 100);
+        now.push(Utf8Bytes::from_static("event"));
+        now.close_now(CloseCode::Unauthorized, "expired", None);
+        let mut batch = Vec::new();
+        assert!(now.take(&mut batch).is_some());
+        assert!(batch.is_empty(), "nothing after an expiry");
     }
 }

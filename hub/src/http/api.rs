@@ -188,3 +188,28 @@ pub(super) async fn history(
     body.push_str("]}");
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
+
+#[derive(Deserialize)]
+pub(super) struct DevTokenParams {
+    sub: Option<String>,
+    org: Option<String>,
+}
+
+/// `GET /api/v1/dev/token?sub=&org=` (development mode only): a fresh one-hour subscriber
+/// token with the default permissions, for dashboards in development. `sub` defaults to
+/// `dev-user`, `org` to `dev`.
+pub(super) async fn dev_token(
+    State(state): State<Arc<HubState>>,
+    Query(params): Query<DevTokenParams>,
+) -> Result<Response, ApiError> {
+    let Some(secret) = &state.config.dev_token_secret else {
+        return Err(ApiError::new(ErrorCode::Forbidden, "not in development mode"));
+    };
+    let sub = params.sub.filter(|s| !s.is_empty()).unwrap_or_else(|| "dev-user".to_owned());
+    let org = params.org.filter(|s| !s.is_empty()).unwrap_or_else(|| "dev".to_owned());
+    let exp_ms = unix_millis_now() + 3_600_000;
+    let claims = serde_json::json!({"sub": sub, "org": org, "name": "Dev User", "exp": exp_ms / 1000});
+    let token = crate::auth::mint_hs256(secret, &claims);
+    let expires_at = herald_event_types::Timestamp::from_unix_millis(exp_ms);
+    Ok(axum::Json(serde_json::json!({ "token": token, "expires_at": expires_at })).into_response())
+}

@@ -57,6 +57,11 @@ pub(crate) fn router(state: Arc<HubState>) -> Router {
                 .on_upgrade(move |socket| tracker.track_future(connection::echo::serve(socket, state)))
         }),
     );
+    let router = if state.config.dev_token_secret.is_some() {
+        router.route("/api/v1/dev/token", get(api::dev_token))
+    } else {
+        router
+    };
     let router = router.with_state(state);
     match static_dir {
         Some(dir) => {

@@ -5,7 +5,7 @@
 //! it has seen every matching event. After a reconnect each subscription resumes with
 //! `since` = its position. Positions are per subscription rather than per channel: two
 //! subscriptions on one channel are resubscribed one after the other, and a shared position
-//! would let the first one's replay hide the second one's missed events (ADR 0003).
+//! would let the first one's replay hide the second one's missed events (ADR 0004).
 //!
 //! The hub sends `subscribed` and then that subscription's replay contiguously on its channel
 //! (docs/protocol.md §4.2), so the next `replayed` event frames of the channel belong to it.

@@ -1,0 +1,20 @@
+//! `debugger-service`: publishes a realistic, randomised stream of events to a Herald hub.
+//! See `docs/publisher.md` (example services) for the options.
+
+#[path = "../../common/cli.rs"]
+mod cli;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = cli::Args::parse();
+    let mut simulation = example_debugger_service::Simulation::new(args.seed.unwrap_or_else(rand::random));
+    match cli::run("debugger-service", &args, |publisher| simulation.step(publisher)).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("debugger-service: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! The WebSocket transport: one persistent connection, `publish` frames pipelined up to
+//! `max_in_flight`, acknowledgements matched by `reply_to` (docs/protocol.md §4).
+//!
+//! The hub handles the frames of one connection in order, so when a connection drops, the
+//! events it stored are a prefix of those sent. Every unacknowledged event goes back to the
+//! front of the queue in its original order and is sent again with the same id: the stored
+//! prefix is answered `duplicate: true`, the rest is stored in order.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use herald_event_types::{ChannelName, CloseCode, ErrorCode, Reconnect, ServerFrame};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::{Exit, Tokens, pause};
+use crate::backoff::Backoff;
+use crate::config::Config;
+use crate::error::PublishError;
+use crate::event::Published;
+use crate::outbox::{Entry, Shared};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How long past the hub's heartbeat interval the connection may stay silent before it is
+/// considered dead (the hub's default `pong_timeout`).
+const SILENCE_MARGIN: Duration = Duration::from_secs(10);
+
+/// Why a session ended.
+enum End {
+    /// Stopped on purpose; the connection was closed.
+    Stopped,
+    /// The hub closed the connection with this code.
+    Closed(CloseCode),
+    /// The connection failed.
+    Network(String),
+}
+
+/// Why a connection attempt failed.
+enum ConnectError {
+    Unauthorized,
+    Terminal(CloseCode),
+    Other(String),
+}
+
+/// Events sent on the current connection and not yet answered.
+#[derive(Default)]
+struct Window {
+    in_flight: VecDeque<(u32, Entry)>,
+    /// Refused with `rate_limited`/`unavailable`: sent again after a pause.
+    retry: Vec<Entry>,
+    next_id: u32,
+}
+
+impl Window {
+    fn take(&mut self, id: u32) -> Option<Entry> {
+        if self.in_flight.front().is_some_and(|(front, _)| *front == id) {
+            return self.in_flight.pop_front().map(|(_, entry)| entry);
+        }
+        let at = self.in_flight.iter().position(|(i, _)| *i == id)?;
+        self.in_flight.remove(at).map(|(_, entry)| entry)
+    }
+
+    fn unanswered(&mut self) -> Vec<Entry> {
+        let mut all: Vec<Entry> = self.in_flight.drain(..).map(|(_, entry)| entry).collect();
+        all.append(&mut self.retry);
+        all
+    }
+}
+
+pub(crate) async fn run(shared: &Shared, config: &Config, url: &str) -> Option<PublishError> {
+    let mut tokens = Tokens::new(config);
+    let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
+    let mut exit = Exit::default();
+    let mut window = Window::default();
+    let mut attempts = 0u64;
+    loop {
+        if exit.now(shared, config) {
+            return None;
+        }
+        let Some(token) = tokens.get(shared, &mut backoff, &mut exit, config).await else {
+            return (!exit.now(shared, config)).then_some(PublishError::Unauthorized);
+        };
+        if attempts > 0 {
+            shared.counters.reconnects.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        attempts += 1;
+        let delay = match connect(url, &token, config).await {
+            Ok((ws, heartbeat)) => {
+                tracing::debug!("connected");
+                backoff.reset();
+                let end = session(shared, config, ws, &mut window, heartbeat, &mut exit).await;
+                shared.requeue(window.unanswered());
+                match end {
+                    End::Stopped => return None,
+                    End::Network(reason) => {
+                        tracing::info!(%reason, "connection lost; reconnecting");
+                        backoff.next_delay()
+                    }
+                    End::Closed(code) => {
+                        tracing::info!(code = code.as_u16(), "hub closed the connection");
+                        match code.reconnect() {
+                            Reconnect::RefreshToken => {
+                                if !tokens.refused() {
+                                    return Some(PublishError::Unauthorized);
+                                }
+                                backoff.next_delay()
+                            }
+                            Reconnect::AfterBackoffCap => backoff.cap() + backoff.next_delay(),
+                            Reconnect::Never if code != CloseCode::Normal => {
+                                return Some(PublishError::Terminated { code });
+                            }
+                            _ => backoff.next_delay(),
+                        }
+                    }
+                }
+            }
+            Err(ConnectError::Unauthorized) => {
+                tracing::warn!("hub refused the token");
+                if !tokens.refused() {
+                    return Some(PublishError::Unauthorized);
+                }
+                backoff.next_delay()
+            }
+            Err(ConnectError::Terminal(code)) => return Some(PublishError::Terminated { code }),
+            Err(ConnectError::Other(reason)) => {
+                tracing::debug!(%reason, "cannot connect; retrying");
+                backoff.next_delay()
+            }
+        };
+        pause(shared, delay, &exit).await;
+    }
+}
+
+/// Connects and authenticates (`Authorization: Bearer`); returns the heartbeat interval.
+async fn connect(url: &str, token: &str, config: &Config) -> Result<(Ws, Duration), ConnectError> {
+    let other = |e: tungstenite::Error| ConnectError::Other(e.to_string());
+    let mut request = url.into_client_request().map_err(other)?;
+    let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| ConnectError::Unauthorized)?;
+    request.headers_mut().insert("authorization", bearer);
+    request.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static("herald.v1"));
+    let attempt = async {
+        let ws_config = WebSocketConfig::default().max_message_size(Some(1 << 20));
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true).await.map_err(other)?;
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(text))) => match ServerFrame::decode(&text) {
+                    Ok(ServerFrame::Authenticated(auth)) => return Ok((ws, Duration::from_millis(auth.heartbeat_ms))),
+                    Ok(ServerFrame::AuthError(error)) => {
+                        tracing::warn!(code = %error.code, message = %error.message, "authentication failed");
+                        return Err(ConnectError::Unauthorized);
+                    }
+                    _ => {}
+                },
+                Some(Ok(Message::Close(frame))) => {
+                    let code = CloseCode::from(frame.map_or(1005, |f| u16::from(f.code)));
+                    return Err(match code.reconnect() {
+                        Reconnect::RefreshToken => ConnectError::Unauthorized,
+                        Reconnect::Never if code != CloseCode::Normal => ConnectError::Terminal(code),
+                        _ => ConnectError::Other(format!("closed with {}", code.as_u16())),
+                    });
+                }
+                Some(Ok(_)) => {}
+                Some(Err(error)) => return Err(other(error)),
+                None => return Err(ConnectError::Other("closed before authentication".into())),
+            }
+        }
+    };
+    tokio::time::timeout(config.connect_timeout, attempt)
+        .await
+        .unwrap_or_else(|_| Err(ConnectError::Other("connect timeout".into())))
+}
+
+/// `{"type":"publish","id":N,"channel":"…","event":…}` around already encoded envelope JSON.
+fn encode_publish(id: u32, channel: Option<&ChannelName>, event: &str) -> String {
+    use std::fmt::Write;
+    let mut frame = String::with_capacity(event.len() + 96);
+    let _ = write!(frame, r#"{{"type":"publish","id":{id}"#);
+    if let Some(channel) = channel {
+        // Channel names are [a-z0-9_-]: nothing to escape.
+        let _ = write!(frame, r#","channel":"{channel}""#);
+    }
+    frame.push_str(r#","event":"#);
+    frame.push_str(event);
+    frame.push('}');
+    frame
+}
+
+async fn session(
+    shared: &Shared,
+    config: &Config,
+    mut ws: Ws,
+    window: &mut Window,
+    heartbeat: Duration,
+    exit: &mut Exit,
+) -> End {
+    let silence_limit = heartbeat + SILENCE_MARGIN;
+    let mut last_heard = Instant::now();
+    let mut paused_until: Option<Instant> = None;
+    let mut retry_backoff = Backoff::new(config.backoff_min, config.backoff_max);
+    let mut batch = Vec::with_capacity(config.max_batch);
+    let mut done = Vec::new();
+    loop {
+        if paused_until.is_some_and(|at| Instant::now() >= at) {
+            paused_until = None;
+            shared.requeue(std::mem::take(&mut window.retry));
+        }
+        if paused_until.is_none() {
+            let mut sent = false;
+            while window.in_flight.len() < config.max_in_flight {
+                let room = (config.max_in_flight - window.in_flight.len()).min(config.max_batch);
+                shared.take(room, usize::MAX, &mut batch);
+                if batch.is_empty() {
+                    break;
+                }
+                // Drained, not replaced: the batch's allocation is reused for every burst.
+                let mut entries = batch.drain(..);
+                while let Some(mut entry) = entries.next() {
+                    let id = window.next_id;
+                    window.next_id = window.next_id.wrapping_add(1);
+                    entry.json();
+                    let json = entry.json.as_deref().unwrap_or_default();
+                    let frame = encode_publish(id, entry.event.channel.as_ref(), json);
+                    window.in_flight.push_back((id, entry));
+                    if let Err(error) = ws.feed(Message::text(frame)).await {
+                        shared.requeue(entries.collect());
+                        return End::Network(error.to_string());
+                    }
+                    sent = true;
+                }
+            }
+            if sent && let Err(error) = ws.flush().await {
+                return End::Network(error.to_string());
+            }
+        }
+        if exit.now(shared, config) {
+            let normal = tungstenite::protocol::CloseFrame {
+                code: tungstenite::protocol::frame::coding::CloseCode::Normal,
+                reason: "publisher closed".into(),
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(Some(normal))).await;
+            return End::Stopped;
+        }
+        let can_send = paused_until.is_none() && window.in_flight.len() < config.max_in_flight;
+        let far = Instant::now() + Duration::from_secs(3600);
+        tokio::select! {
+            biased;
+            message = ws.next() => {
+                last_heard = Instant::now();
+                let mut next = Some(message);
+                // Handle every frame already received before waking anyone.
+                while let Some(message) = next.take() {
+                    match message {
+                        Some(Ok(Message::Text(text))) => {
+                            on_frame(&text, window, &mut done, &mut paused_until, &mut retry_backoff);
+                        }
+                        Some(Ok(Message::Close(frame))) => {
+                            shared.complete(done.drain(..));
+                            return End::Closed(CloseCode::from(frame.map_or(1005, |f| u16::from(f.code))));
+                        }
+                        Some(Ok(_)) => {}
+                        Some(Err(error)) => {
+                            shared.complete(done.drain(..));
+                            return End::Network(error.to_string());
+                        }
+                        None => {
+                            shared.complete(done.drain(..));
+                            return End::Network("connection closed".into());
+                        }
+                    }
+                    if done.len() < 1024 {
+                        next = ws.next().now_or_never();
+                    }
+                }
+                shared.complete(done.drain(..));
+            }
+            () = shared.wake.notified(), if can_send => {}
+            () = tokio::time::sleep_until(paused_until.unwrap_or(far)), if paused_until.is_some() => {}
+            () = tokio::time::sleep_until(exit.deadline().unwrap_or(far)), if exit.deadline().is_some() => {}
+            () = tokio::time::sleep_until(last_heard + silence_limit) => {
+                return End::Network("hub silent for longer than heartbeat + 10 s".into());
+            }
+        }
+    }
+}
+
+/// Handles one hub frame: an acknowledgement or a refusal of a publish.
+fn on_frame(
+    text: &str,
+    window: &mut Window,
+    done: &mut Vec<(Entry, Result<Published, PublishError>)>,
+    paused_until: &mut Option<Instant>,
+    retry_backoff: &mut Backoff,
+) {
+    match ServerFrame::decode(text) {
+        Ok(ServerFrame::Published(ack)) => {
+            if let Some(entry) = ack.reply_to.and_then(|id| window.take(id)) {
+                retry_backoff.reset();
+                done.push((
+                    entry,
+                    Ok(Published { channel: ack.channel, offset: ack.offset, duplicate: ack.duplicate }),
+                ));
+            }
+        }
+        Ok(ServerFrame::Error(error)) => {
+            let Some(entry) = error.reply_to.and_then(|id| window.take(id)) else {
+                tracing::debug!(code = %error.code, message = %error.message, "hub error without a request");
+                return;
+            };
+            match error.code {
+                ErrorCode::RateLimited | ErrorCode::Unavailable | ErrorCode::NotAuthenticated => {
+                    tracing::debug!(code = %error.code, "publish refused for now; will retry");
+                    window.retry.push(entry);
+                    let delay = retry_backoff.next_delay().max(Duration::from_millis(1));
+                    paused_until.get_or_insert(Instant::now() + delay);
+                }
+                code => {
+                    tracing::warn!(id = %entry.event.id(), %code, message = %error.message, "hub rejected an event");
+                    done.push((entry, Err(PublishError::Rejected { code, message: error.message })));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publish_frames_decode_as_client_frames() {
+        let envelope = r#"{"id":"e1","event_type":"x","category":"SYSTEM","priority":"LOW","timestamp":"2026-11-22T10:00:00Z","source":"s","data":{}}"#;
+        let channel = ChannelName::new("builds").unwrap();
+        let frame = encode_publish(7, Some(&channel), envelope);
+        let decoded = herald_event_types::ClientFrame::decode(&frame).unwrap();
+        let herald_event_types::ClientFrame::Publish(publish) = decoded else { panic!("{decoded:?}") };
+        assert_eq!((publish.id, publish.channel.unwrap().as_str()), (Some(7), "builds"));
+        assert!(herald_event_types::ClientFrame::decode(&encode_publish(u32::MAX, None, envelope)).is_ok());
+    }
+
+    #[test]
+    fn window_matches_out_of_order_replies() {
+        let mut window = Window::default();
+        for id in 0..3 {
+            let event = crate::OutgoingEvent::new(&herald_event_types::events::PipelineDeleted {
+                pipeline_id: format!("p-{id}"),
+            })
+            .unwrap();
+            window.in_flight.push_back((id, Entry::new(event, None)));
+        }
+        assert_eq!(window.take(1).unwrap().event.subject(), "p-1");
+        assert_eq!(window.take(0).unwrap().event.subject(), "p-0");
+        assert!(window.take(1).is_none());
+        assert_eq!(window.unanswered().len(), 1);
+    }
+}
