@@ -15,7 +15,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 target=${CARGO_TARGET_DIR:-$root/target}
-export HERALD_BIN_DIR=${HERALD_BIN_DIR:-$target/release}
+if [ "${HERALD_PROFILE:-release}" = dev ]; then
+  export HERALD_BIN_DIR=${HERALD_BIN_DIR:-$target/debug}
+else
+  export HERALD_BIN_DIR=${HERALD_BIN_DIR:-$target/release}
+fi
 app=examples/dashboard
 pkg=wasm-bindings/react
 
@@ -25,13 +29,14 @@ if [ ! -f "$pkg/dist/index.js" ] || [ ! -f "$pkg/wasm/herald_wasm_bg.wasm" ]; th
 fi
 
 if [ "${1:-}" != "--no-e2e" ]; then
-  missing=0
-  for bin in herald-hub pipeline-service security-service debugger-service; do
-    [ -x "$HERALD_BIN_DIR/$bin" ] || missing=1
-  done
-  if [ "$missing" = 1 ]; then
-    echo "--> hub and example services (cargo build --release)"
-    cargo build --release -p herald-hub -p example-pipeline-service -p example-security-service -p example-debugger-service
+  # Always build (a no-op when fresh) so the e2e test never runs stale binaries.
+  # HERALD_PROFILE=dev (scripts/test.sh) reuses the test build, with the same features.
+  if [ "${HERALD_PROFILE:-release}" = dev ]; then
+    echo "--> hub and example services (dev build)"
+    cargo build --locked -q -p herald-hub --features __echo -p example-pipeline-service -p example-security-service -p example-debugger-service
+  else
+    echo "--> hub and example services (release build)"
+    cargo build --locked -q --release -p herald-hub -p example-pipeline-service -p example-security-service -p example-debugger-service
   fi
   command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null || {
     echo "Chromium not found: apt-get install -y --no-install-recommends chromium (see ../shared/TOOLCHAIN.md)" >&2

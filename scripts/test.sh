@@ -37,6 +37,9 @@ step "wasm32 tests (node and headless Chromium)"
 step "npm package @herald/client: wasm tests, tsc, vitest hooks against a real hub, packed tarball"
 ./scripts/npm-tests.sh
 
+step "dashboard: component tests, and the e2e test in Chromium against the real hub and services"
+HERALD_PROFILE=dev ./scripts/dashboard-tests.sh
+
 step "Autobahn|Testsuite against the hub's WebSocket layer"
 ./scripts/autobahn.sh
 
