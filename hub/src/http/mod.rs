@@ -101,13 +101,15 @@ async fn websocket(State(state): State<Arc<HubState>>, headers: HeaderMap, upgra
         .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, state, token)))
 }
 
-/// The production WebSocket settings: subprotocol, size limits, buffer sizes.
+/// The production WebSocket settings: subprotocol, size limits, buffer sizes. A 1 KiB read
+/// buffer (tungstenite grows it for larger messages) keeps an idle connection at about
+/// 12 KB of RSS, below a bare tokio-tungstenite server's 13 KB (docs/benchmarks.md).
 pub(crate) fn configure(upgrade: WebSocketUpgrade, config: &crate::Config) -> WebSocketUpgrade {
     upgrade
         .protocols([SUBPROTOCOL])
         .max_message_size(config.max_message_bytes)
         .max_frame_size(config.max_message_bytes)
-        .read_buffer_size(4096)
+        .read_buffer_size(1024)
         .write_buffer_size(16 * 1024)
 }
 
