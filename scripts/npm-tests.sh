@@ -22,18 +22,13 @@ echo "--> herald-wasm: wasm-bindgen tests in node"
 cargo test --locked --target wasm32-unknown-unknown -p herald-wasm --test web
 
 echo "--> herald-wasm: wasm-bindgen tests in headless Chromium against a real hub"
-log=$(mktemp)
 scratch=$(mktemp -d)
-"$hub_bin" --dev --listen 127.0.0.1:0 >"$log" 2>/dev/null &
-hub=$!
-trap 'kill $hub 2>/dev/null || true; rm -rf "$log" "$scratch"' EXIT
-for _ in $(seq 200); do grep -q "publisher token" "$log" && break; sleep 0.05; done
-addr=$(sed -n 's#.*on http://\([0-9.:]*\) .*#\1#p' "$log" | head -1)
-token=$(sed -n 's/^publisher token .*: //p' "$log" | head -1)
-[ -n "$addr" ] && [ -n "$token" ] || { echo "hub did not start"; cat "$log"; exit 1; }
-HERALD_TEST_HUB="$addr" HERALD_TEST_TOKEN="$token" WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
+source scripts/lib/dev-hub.sh
+trap 'kill ${DEV_HUB_PID:-}  2>/dev/null || true; rm -rf "${DEV_HUB_LOG:-}" "$scratch"' EXIT
+start_dev_hub "$hub_bin"
+HERALD_TEST_HUB="$DEV_HUB_ADDR" HERALD_TEST_TOKEN="$DEV_HUB_TOKEN" WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
   cargo test --locked --target wasm32-unknown-unknown -p herald-wasm --test web
-kill $hub 2>/dev/null || true
+kill "$DEV_HUB_PID" 2>/dev/null || true
 
 echo "--> package build"
 tarball=$(./scripts/npm-package.sh --pack | tail -1)

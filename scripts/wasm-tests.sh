@@ -10,13 +10,8 @@ cargo test --locked --target wasm32-unknown-unknown -p herald-subscriber --test 
 
 echo "--> wasm driver in headless Chromium against a real hub"
 cargo build --locked -q -p herald-hub --features __echo
-log=$(mktemp)
-target/debug/herald-hub --dev --listen 127.0.0.1:0 >"$log" 2>/dev/null &
-hub=$!
-trap 'kill $hub 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 200); do grep -q "publisher token" "$log" && break; sleep 0.05; done
-addr=$(sed -n 's#.*on http://\([0-9.:]*\) .*#\1#p' "$log" | head -1)
-token=$(sed -n 's/^publisher token .*: //p' "$log" | head -1)
-[ -n "$addr" ] && [ -n "$token" ] || { echo "hub did not start"; cat "$log"; exit 1; }
-HERALD_TEST_HUB="$addr" HERALD_TEST_TOKEN="$token" WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
+source scripts/lib/dev-hub.sh
+trap 'kill ${DEV_HUB_PID:-}  2>/dev/null || true; rm -f "${DEV_HUB_LOG:-}"' EXIT
+start_dev_hub "${CARGO_TARGET_DIR:-target}/debug/herald-hub"
+HERALD_TEST_HUB="$DEV_HUB_ADDR" HERALD_TEST_TOKEN="$DEV_HUB_TOKEN" WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
   cargo test --locked --target wasm32-unknown-unknown -p herald-subscriber --test web
