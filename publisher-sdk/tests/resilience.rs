@@ -139,7 +139,7 @@ async fn full_outbox_sheds_low_and_refuses_high() {
 }
 
 #[tokio::test]
-async fn expired_token_closes_4401_then_the_provider_token_continues() {
+async fn an_expiring_token_is_refreshed_in_band_without_reconnecting() {
     let hub = spawn_hub(|config| {
         config.token_grace = Duration::ZERO;
         if let Some(auth) = config.auth.as_mut() {
@@ -163,7 +163,7 @@ async fn expired_token_closes_4401_then_the_provider_token_continues() {
         }
     };
     let publisher = Publisher::builder(format!("ws://{addr}"))
-        .token(token_for(ORG, 2)) // expires within 2 s; the hub then closes with 4401
+        .token(token_for(ORG, 2)) // expires within 2 s: refreshed in band before the hub's 4401
         .token_provider(provider)
         .source("tests")
         .backoff(Duration::from_millis(10), Duration::from_millis(100))
@@ -171,14 +171,24 @@ async fn expired_token_closes_4401_then_the_provider_token_continues() {
         .unwrap();
     let first = event(EventCategory::System, Priority::Medium, 1);
     publisher.publish_outgoing(first.clone()).await.unwrap();
-    tokio::time::timeout(WAIT, called_rx).await.expect("token provider called after 4401").unwrap();
+    tokio::time::timeout(WAIT, called_rx).await.expect("token provider called before expiry").unwrap();
     let second = event(EventCategory::System, Priority::Medium, 2);
     publisher.publish_outgoing(second.clone()).await.unwrap();
     assert_eq!(subscriber.next_event().await["event"]["id"], first.id().as_str());
     assert_eq!(subscriber.next_event().await["event"]["id"], second.id().as_str());
     assert_eq!(calls.load(Ordering::SeqCst), 1);
+    // Outlive the first token (exp = start + 2 s, no leeway, no grace): without the in-band
+    // refresh the hub would close with 4401 and the publisher would reconnect.
+    let past_first_expiry = std::time::SystemTime::now() + Duration::from_secs(3);
+    while std::time::SystemTime::now() < past_first_expiry {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let third = event(EventCategory::System, Priority::Medium, 3);
+    publisher.publish_outgoing(third.clone()).await.unwrap();
+    assert_eq!(subscriber.next_event().await["event"]["id"], third.id().as_str());
     let stats = publisher.stats();
-    assert_eq!((stats.token_refreshes, stats.acked, stats.failed), (1, 2, 0));
+    assert_eq!((stats.token_refreshes, stats.acked, stats.failed), (1, 3, 0));
+    assert_eq!(stats.reconnects, 0, "refreshed on the live connection: {stats:?}");
     publisher.close().await;
     drop(subscriber);
     hub.shutdown().await;

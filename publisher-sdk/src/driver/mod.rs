@@ -132,6 +132,16 @@ impl Tokens {
         Self { current: config.token.clone(), provider: config.token_provider.clone() }
     }
 
+    /// The token provider, if one is configured.
+    pub(crate) fn provider(&self) -> Option<TokenProvider> {
+        self.provider.clone()
+    }
+
+    /// Replaces the current token (after an in-band refresh).
+    pub(crate) fn set(&mut self, token: String) {
+        self.current = Some(token);
+    }
+
     /// The token to use; asks the provider (retrying with backoff) when there is none.
     /// `None` when there is no token and no provider.
     pub(crate) async fn get(

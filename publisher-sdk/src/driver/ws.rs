@@ -10,7 +10,8 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use herald_event_types::{ChannelName, CloseCode, ErrorCode, Reconnect, ServerFrame};
+use herald_event_types::frame::Authenticate;
+use herald_event_types::{ChannelName, ClientFrame, CloseCode, ErrorCode, Reconnect, ServerFrame};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -31,6 +32,8 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// How long past the hub's heartbeat interval the connection may stay silent before it is
 /// considered dead (the hub's default `pong_timeout`).
 const SILENCE_MARGIN: Duration = Duration::from_secs(10);
+/// Refresh a token this long before it expires (at most half its remaining lifetime).
+const REFRESH_MARGIN: Duration = Duration::from_secs(30);
 
 /// Why a session ended.
 enum End {
@@ -92,10 +95,11 @@ pub(crate) async fn run(shared: &Shared, config: &Config, url: &str) -> Option<P
         }
         attempts += 1;
         let delay = match connect(url, &token, config).await {
-            Ok((ws, heartbeat)) => {
+            Ok((ws, heartbeat, expires_at_ms)) => {
                 tracing::debug!("connected");
                 backoff.reset();
-                let end = session(shared, config, ws, &mut window, heartbeat, &mut exit).await;
+                let end =
+                    session(shared, config, ws, &mut window, heartbeat, expires_at_ms, &mut tokens, &mut exit).await;
                 shared.requeue(window.unanswered());
                 match end {
                     End::Stopped => return None,
@@ -138,8 +142,9 @@ pub(crate) async fn run(shared: &Shared, config: &Config, url: &str) -> Option<P
     }
 }
 
-/// Connects and authenticates (`Authorization: Bearer`); returns the heartbeat interval.
-async fn connect(url: &str, token: &str, config: &Config) -> Result<(Ws, Duration), ConnectError> {
+/// Connects and authenticates (`Authorization: Bearer`); returns the heartbeat interval and
+/// when the token expires (ms since the Unix epoch).
+async fn connect(url: &str, token: &str, config: &Config) -> Result<(Ws, Duration, i64), ConnectError> {
     let other = |e: tungstenite::Error| ConnectError::Other(e.to_string());
     let mut request = url.into_client_request().map_err(other)?;
     let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| ConnectError::Unauthorized)?;
@@ -152,7 +157,9 @@ async fn connect(url: &str, token: &str, config: &Config) -> Result<(Ws, Duratio
         loop {
             match ws.next().await {
                 Some(Ok(Message::Text(text))) => match ServerFrame::decode(&text) {
-                    Ok(ServerFrame::Authenticated(auth)) => return Ok((ws, Duration::from_millis(auth.heartbeat_ms))),
+                    Ok(ServerFrame::Authenticated(auth)) => {
+                        return Ok((ws, Duration::from_millis(auth.heartbeat_ms), auth.expires_at.unix_millis()));
+                    }
                     Ok(ServerFrame::AuthError(error)) => {
                         tracing::warn!(code = %error.code, message = %error.message, "authentication failed");
                         return Err(ConnectError::Unauthorized);
@@ -193,15 +200,23 @@ fn encode_publish(id: u32, channel: Option<&ChannelName>, event: &str) -> String
     frame
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn session(
     shared: &Shared,
     config: &Config,
     mut ws: Ws,
     window: &mut Window,
     heartbeat: Duration,
+    expires_at_ms: i64,
+    tokens: &mut Tokens,
     exit: &mut Exit,
 ) -> End {
     let silence_limit = heartbeat + SILENCE_MARGIN;
+    // In-band refresh: with a token provider, fetch a fresh token before this one expires
+    // and send it as `authenticate` on the live connection (no reconnect, nothing resent).
+    let provider = tokens.provider();
+    let mut refresh_at = provider.as_ref().map(|_| refresh_deadline(expires_at_ms));
+    let mut refreshing: Option<futures_util::future::BoxFuture<'static, Result<String, crate::error::BoxError>>> = None;
     let mut last_heard = Instant::now();
     let mut paused_until: Option<Instant> = None;
     let mut retry_backoff = Backoff::new(config.backoff_min, config.backoff_max);
@@ -259,6 +274,11 @@ async fn session(
                 while let Some(message) = next.take() {
                     match message {
                         Some(Ok(Message::Text(text))) => {
+                            if text.starts_with(r#"{"type":"authenticated""#) {
+                                if let Ok(ServerFrame::Authenticated(auth)) = ServerFrame::decode(&text) {
+                                    refresh_at = provider.as_ref().map(|_| refresh_deadline(auth.expires_at.unix_millis()));
+                                }
+                            }
                             on_frame(&text, window, &mut done, &mut paused_until, &mut retry_backoff);
                         }
                         Some(Ok(Message::Close(frame))) => {
@@ -282,6 +302,29 @@ async fn session(
                 shared.complete(done.drain(..));
             }
             () = shared.wake.notified(), if can_send => {}
+            () = tokio::time::sleep_until(refresh_at.unwrap_or(far)), if refresh_at.is_some() && refreshing.is_none() => {
+                refresh_at = None;
+                if let Some(provider) = provider.clone() {
+                    shared.counters.token_refreshes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    refreshing = Some(Box::pin(async move { provider.fetch().await }));
+                }
+            }
+            result = async { refreshing.as_mut().expect("guarded").await }, if refreshing.is_some() => {
+                refreshing = None;
+                match result {
+                    Ok(token) => {
+                        let frame = ClientFrame::Authenticate(Authenticate { id: None, token: token.clone() });
+                        tokens.set(token);
+                        if let Err(error) = ws.send(Message::text(frame.to_json())).await {
+                            return End::Network(error.to_string());
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "token provider failed; retrying the refresh");
+                        refresh_at = Some(Instant::now() + config.backoff_min);
+                    }
+                }
+            }
             () = tokio::time::sleep_until(paused_until.unwrap_or(far)), if paused_until.is_some() => {}
             () = tokio::time::sleep_until(exit.deadline().unwrap_or(far)), if exit.deadline().is_some() => {}
             () = tokio::time::sleep_until(last_heard + silence_limit) => {
@@ -289,6 +332,14 @@ async fn session(
             }
         }
     }
+}
+
+/// When to refresh a token expiring at `expires_at_ms`: 30 s before, or halfway through the
+/// remaining lifetime when that is shorter.
+fn refresh_deadline(expires_at_ms: i64) -> Instant {
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    let remaining = Duration::from_millis(expires_at_ms.saturating_sub(now_ms).max(0) as u64);
+    Instant::now() + remaining.saturating_sub(REFRESH_MARGIN.min(remaining / 2))
 }
 
 /// Handles one hub frame: an acknowledgement or a refusal of a publish.
