@@ -265,6 +265,13 @@ impl Client {
         self.handler(HandlerKind::Resync, id)
     }
 
+    /// Calls `handler` on every connection state change, in order (unlike
+    /// [`Client::state_changes`], which keeps only the latest state).
+    pub fn on_state(&self, handler: impl Fn(&ConnectionState) + MaybeSendSync + 'static) -> Handler {
+        let id = self.inner.router.lock().expect("router lock").add_state_handler(Arc::new(handler));
+        self.handler(HandlerKind::State, id)
+    }
+
     /// Calls `handler` for errors the client recovers from by itself (auth failures,
     /// transport errors) and for the final close.
     pub fn on_error(&self, handler: impl Fn(&Error) + MaybeSendSync + 'static) -> Handler {

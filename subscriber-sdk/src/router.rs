@@ -59,6 +59,7 @@ pub(crate) struct Router {
     all: Vec<(u64, Callback<Delivery>)>,
     resync: Vec<(u64, Callback<Resync>)>,
     errors: Vec<(u64, Callback<Error>)>,
+    states: Vec<(u64, Callback<ConnectionState>)>,
 }
 
 impl std::fmt::Debug for Router {
@@ -75,6 +76,7 @@ pub(crate) enum HandlerKind {
     All,
     Resync,
     Error,
+    State,
 }
 
 pub(crate) type SharedRouter = Arc<Mutex<Router>>;
@@ -117,6 +119,12 @@ impl Router {
         id
     }
 
+    pub(crate) fn add_state_handler(&mut self, callback: Callback<ConnectionState>) -> u64 {
+        let id = self.next_id();
+        self.states.push((id, callback));
+        id
+    }
+
     pub(crate) fn add_error_handler(&mut self, callback: Callback<Error>) -> u64 {
         let id = self.next_id();
         self.errors.push((id, callback));
@@ -134,6 +142,10 @@ impl Router {
             }
             HandlerKind::Error => {
                 self.errors.retain(|(i, _)| *i != id);
+                return;
+            }
+            HandlerKind::State => {
+                self.states.retain(|(i, _)| *i != id);
                 return;
             }
         };
@@ -159,7 +171,14 @@ impl Router {
     pub(crate) fn dispatch(router: &SharedRouter, event: ProtoEvent) -> Option<ConnectionState> {
         let mut this = router.lock().expect("router lock");
         match event {
-            ProtoEvent::StateChanged(state) => return Some(state),
+            ProtoEvent::StateChanged(state) => {
+                let handlers: Vec<_> = this.states.iter().map(|(_, h)| h.clone()).collect();
+                drop(this);
+                for handler in handlers {
+                    handler(&state);
+                }
+                return Some(state);
+            }
             ProtoEvent::Delivered(delivery) => {
                 for id in &delivery.subscriptions {
                     if let Some(stream) = this.ids.get(id).copied().and_then(|key| this.streams.get_mut(&key)) {

@@ -69,6 +69,9 @@ async fn a_dropped_connection_resumes_gaplessly_without_duplicates() {
     let hub = hub_on("127.0.0.1:0".parse().unwrap(), |_| {}).await;
     let proxy = Proxy::start(hub.local_addr()).await;
     let client = client(&format!("ws://{}/ws", proxy.addr));
+    let transitions = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = transitions.clone();
+    let _on_state = client.on_state(move |state| record.lock().unwrap().push(state.clone()));
     let checker = Checker::default();
     let mut sub = client.subscribe("pipeline".parse().unwrap(), "".parse().unwrap(), Some(1000));
     client.connected().await.unwrap();
@@ -93,6 +96,12 @@ async fn a_dropped_connection_resumes_gaplessly_without_duplicates() {
     }
     assert_eq!(checker.resyncs("pipeline"), 0, "history survived: no resync");
     checker.assert_contract("pipeline");
+    // Every transition was reported, in order: up, down (with a backoff), up again.
+    let seen = transitions.lock().unwrap().clone();
+    let first_up = seen.iter().position(|s| *s == ConnectionState::Connected).expect("connected");
+    let down =
+        seen[first_up..].iter().position(|s| matches!(s, ConnectionState::Reconnecting { .. })).expect("reconnecting");
+    assert!(seen[first_up + down..].contains(&ConnectionState::Connected), "{seen:?}");
 }
 
 #[tokio::test]
