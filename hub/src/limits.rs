@@ -109,7 +109,8 @@ pub(crate) struct SlidingWindow {
 
 impl SlidingWindow {
     pub(crate) fn new(max: usize, window: Duration) -> Self {
-        Self { max, window, times: VecDeque::with_capacity(max + 1) }
+        // Allocated only when bad frames arrive: most connections never send one.
+        Self { max, window, times: VecDeque::new() }
     }
 
     /// Records one event at `now`; `true` when this makes more than `max` within `window`.

@@ -88,7 +88,8 @@ struct Session {
     state: Arc<HubState>,
     conn: Arc<ConnHandle>,
     connection_id: String,
-    identity: Option<Identity>,
+    /// Shared so each request can hold it cheaply while the session is borrowed mutably.
+    identity: Option<Arc<Identity>>,
     /// When the token (plus grace) runs out; only while authenticated.
     expires: Option<Instant>,
     auth_deadline: Instant,
@@ -296,7 +297,7 @@ impl Session {
             heartbeat_ms: self.state.config.heartbeat.as_millis() as u64,
             expires_at: Timestamp::from_unix_millis(identity.expires_at_ms),
         }));
-        self.identity = Some(identity);
+        self.identity = Some(Arc::new(identity));
     }
 
     async fn subscribe(&mut self, identity: &Identity, s: herald_event_types::frame::Subscribe) {

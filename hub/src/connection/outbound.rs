@@ -175,7 +175,8 @@ impl ConnHandle {
 /// Drains `conn`'s queue into the socket until the connection closes. Fires `conn.done`
 /// when it returns.
 pub(crate) async fn write_loop(conn: &ConnHandle, mut sink: SplitSink<WebSocket, Message>, metrics: &Metrics) {
-    let mut batch = Vec::with_capacity(64);
+    // Grows to the largest batch seen; an idle connection keeps it small.
+    let mut batch = Vec::new();
     let result: Result<(), axum::Error> = async {
         loop {
             let notified = conn.wake.notified();
