@@ -42,6 +42,8 @@ struct Topics {
 /// The relay task; aborted when dropped.
 pub(crate) struct Relay {
     topics: Arc<Mutex<Topics>>,
+    /// Whether the pub/sub connection is up (subscribes wait for it, up to 2 s).
+    connected: tokio::sync::watch::Sender<bool>,
     task: JoinHandle<()>,
 }
 
@@ -69,8 +71,9 @@ impl Relay {
     /// Starts the relay task (must be called inside a tokio runtime).
     pub(crate) fn start(broker: RedisBroker, core: Arc<Core>) -> Self {
         let topics = Arc::new(Mutex::new(Topics::default()));
-        let task = tokio::spawn(run(broker, core, topics.clone()));
-        Self { topics, task }
+        let connected = tokio::sync::watch::Sender::new(false);
+        let task = tokio::spawn(run(broker, core, topics.clone(), connected.clone()));
+        Self { topics, connected, task }
     }
 
     /// Makes sure this hub is subscribed to the topic of `(tenant, channel)`; returns once
@@ -80,6 +83,9 @@ impl Relay {
     /// [`BrokerError::Unavailable`] while the pub/sub connection is down.
     pub(crate) async fn ensure(&self, tenant: &str, channel: &ChannelName) -> Result<(), BrokerError> {
         let topic = RedisBroker::topic(tenant, channel);
+        // Right after startup or during a reconnect: wait a little for the connection.
+        let mut connected = self.connected.subscribe();
+        let _ = tokio::time::timeout(COMMAND_TIMEOUT, connected.wait_for(|up| *up)).await;
         let sink = {
             let mut topics = lock(&self.topics);
             topics.wanted.entry(topic.clone()).or_insert_with(|| (Arc::from(tenant), channel.clone()));
@@ -98,12 +104,18 @@ impl Relay {
     }
 }
 
-async fn run(broker: RedisBroker, core: Arc<Core>, topics: Arc<Mutex<Topics>>) {
+async fn run(
+    broker: RedisBroker,
+    core: Arc<Core>,
+    topics: Arc<Mutex<Topics>>,
+    connected: tokio::sync::watch::Sender<bool>,
+) {
     let mut backoff = Duration::from_millis(100);
     loop {
         match connect(&broker, &topics).await {
             Ok(mut stream) => {
                 backoff = Duration::from_millis(100);
+                connected.send_replace(true);
                 tracing::info!("redis pub/sub connected");
                 // Whatever was published while we were away comes from the stream.
                 let wanted: Vec<SlotKey> = lock(&topics).wanted.values().cloned().collect();
@@ -120,6 +132,7 @@ async fn run(broker: RedisBroker, core: Arc<Core>, topics: Arc<Mutex<Topics>>) {
                         None => tracing::warn!(%channel, "undecodable message on a herald topic"),
                     }
                 }
+                connected.send_replace(false);
                 let mut state = lock(&topics);
                 state.sink = None;
                 state.subscribed.clear();
