@@ -6,6 +6,13 @@
 //! lock, a subscriber receives replayed events before live ones, and no event twice: an
 //! event is either in the history it read or published after it registered.
 //!
+//! With the Redis broker (feature `redis`) several hubs publish into one stream, so fan-out is
+//! driven by the channel's Redis pub/sub topic instead (the relay, `crate::relay`): every event
+//! reaches local subscribers from that one path, in offset order, under the same slot lock.
+//! The slot remembers the last offset it delivered; the relay drops offsets at or below it and
+//! fills a gap from the stream before delivering, and a subscribe first brings the slot's
+//! existing subscribers up to the history it read (docs/adr/0005-redis-broker.md).
+//!
 //! Fan-out groups subscriptions by connection, so an event goes to a connection at most
 //! once even when several of its subscriptions match (PROTOCOL.md §9.7), and it shares the
 //! broker's serialised frame bytes with every connection.
@@ -19,21 +26,33 @@ use axum::extract::ws::Utf8Bytes;
 use herald_event_types::frame::{SubjectEnded, Subscribed, Unsubscribed};
 use herald_event_types::{ChannelName, Envelope, ServerFrame, Subject};
 
-use crate::broker::{Appended, Broker, BrokerError, HistoryQuery, MemoryBroker, StoredEvent};
+use crate::broker::{Appended, Broker, BrokerError, BrokerKind, HistoryQuery, StoredEvent};
 use crate::connection::outbound::{ConnHandle, Pushed};
 use crate::metrics::Metrics;
 
-type SlotKey = (Arc<str>, ChannelName);
+pub(crate) type SlotKey = (Arc<str>, ChannelName);
 
 /// Subscriptions of one (tenant, channel), by connection.
 #[derive(Debug, Default)]
-struct Slot {
-    conns: tokio::sync::Mutex<HashMap<u64, Subscriber>>,
+pub(crate) struct Slot {
+    pub(crate) state: tokio::sync::Mutex<SlotState>,
+}
+
+/// What a slot's lock protects.
+#[derive(Debug, Default)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) struct SlotState {
+    pub(crate) conns: HashMap<u64, Subscriber>,
+    /// Relay mode: the epoch of the offsets below (`None` before the first subscribe).
+    pub(crate) epoch: Option<Arc<str>>,
+    /// Relay mode: the last offset delivered to this slot's subscribers (or covered by the
+    /// history a subscriber read).
+    pub(crate) delivered: u64,
 }
 
 #[derive(Debug)]
-struct Subscriber {
-    conn: Arc<ConnHandle>,
+pub(crate) struct Subscriber {
+    pub(crate) conn: Arc<ConnHandle>,
     subjects: Vec<Subject>,
 }
 
@@ -46,8 +65,17 @@ pub(crate) struct SubscribeOutcome {
 /// All subscriptions of the hub.
 #[derive(Debug)]
 pub(crate) struct Registry {
+    core: Arc<Core>,
+    broker: BrokerKind,
+    /// Redis: the pub/sub relay that drives fan-out.
+    #[cfg(feature = "redis")]
+    relay: Option<crate::relay::Relay>,
+}
+
+/// The slots and fan-out, shared with the relay task.
+#[derive(Debug)]
+pub(crate) struct Core {
     slots: RwLock<HashMap<SlotKey, Arc<Slot>>>,
-    broker: MemoryBroker,
     metrics: Arc<Metrics>,
 }
 
@@ -56,25 +84,36 @@ fn frame_text(frame: &ServerFrame) -> Utf8Bytes {
 }
 
 impl Registry {
-    pub(crate) fn new(broker: MemoryBroker, metrics: Arc<Metrics>) -> Self {
-        Self { slots: RwLock::default(), broker, metrics }
+    /// A registry on `broker`; for Redis, also starts the relay task (inside a runtime).
+    pub(crate) fn new(broker: BrokerKind, metrics: Arc<Metrics>) -> Self {
+        let core = Arc::new(Core { slots: RwLock::default(), metrics });
+        #[cfg(feature = "redis")]
+        let relay = match &broker {
+            BrokerKind::Redis(redis) => Some(crate::relay::Relay::start(redis.clone(), core.clone())),
+            _ => None,
+        };
+        Self {
+            core,
+            broker,
+            #[cfg(feature = "redis")]
+            relay,
+        }
     }
 
-    pub(crate) fn broker(&self) -> &MemoryBroker {
+    pub(crate) fn broker(&self) -> &BrokerKind {
         &self.broker
     }
 
-    /// The slot of `(tenant, channel)`. Slots are never removed: their number is bounded by
-    /// tenants × configured channels.
-    fn slot(&self, tenant: &str, channel: &ChannelName) -> Arc<Slot> {
-        let key: SlotKey = (Arc::from(tenant), channel.clone());
-        if let Some(slot) = self.slots.read().expect("slots lock").get(&key) {
-            return slot.clone();
-        }
-        self.slots.write().expect("slots lock").entry(key).or_default().clone()
+    /// Whether fan-out is driven by the Redis relay.
+    fn relayed(&self) -> bool {
+        #[cfg(feature = "redis")]
+        return self.relay.is_some();
+        #[cfg(not(feature = "redis"))]
+        false
     }
 
-    /// Appends `event` and queues it for every matching connection of the tenant.
+    /// Appends `event` and queues it for every matching connection of the tenant (with the
+    /// relay: only appends; the relay delivers it).
     pub(crate) async fn publish(
         &self,
         tenant: &str,
@@ -82,23 +121,50 @@ impl Registry {
         event: &Envelope,
         received: Instant,
     ) -> Result<Appended, BrokerError> {
-        let slot = self.slot(tenant, channel);
-        let mut conns = slot.conns.lock().await;
+        if self.relayed() {
+            let appended = self.broker.append(tenant, channel, event).await?;
+            let counter = if appended.duplicate {
+                &self.core.metrics.events_duplicate
+            } else {
+                &self.core.metrics.events_published
+            };
+            counter.fetch_add(1, Relaxed);
+            return Ok(appended);
+        }
+        let slot = self.core.slot(tenant, channel);
+        let mut state = slot.state.lock().await;
         let appended = self.broker.append(tenant, channel, event).await?;
         match &appended.event {
             Some(stored) => {
-                self.fan_out(channel, stored, &mut conns);
-                self.metrics.events_published.fetch_add(1, Relaxed);
-                self.metrics.observe_fanout(received.elapsed());
+                self.core.fan_out(channel, stored, &mut state.conns);
+                self.core.metrics.events_published.fetch_add(1, Relaxed);
+                self.core.metrics.observe_fanout(received.elapsed());
             }
             None => {
-                self.metrics.events_duplicate.fetch_add(1, Relaxed);
+                self.core.metrics.events_duplicate.fetch_add(1, Relaxed);
             }
         }
         Ok(appended)
     }
+}
 
-    fn fan_out(&self, channel: &ChannelName, event: &StoredEvent, conns: &mut HashMap<u64, Subscriber>) {
+impl Core {
+    /// The slot of `(tenant, channel)`. Slots are never removed: their number is bounded by
+    /// tenants × configured channels.
+    pub(crate) fn slot(&self, tenant: &str, channel: &ChannelName) -> Arc<Slot> {
+        let key: SlotKey = (Arc::from(tenant), channel.clone());
+        if let Some(slot) = self.slots.read().expect("slots lock").get(&key) {
+            return slot.clone();
+        }
+        self.slots.write().expect("slots lock").entry(key).or_default().clone()
+    }
+
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    pub(crate) fn fan_out(&self, channel: &ChannelName, event: &StoredEvent, conns: &mut HashMap<u64, Subscriber>) {
         let mut delivered = 0;
         let ends = event.is_final && !event.subject.is_empty();
         let mut emptied = Vec::new();
@@ -134,7 +200,7 @@ impl Registry {
     }
 
     /// Queues a frame, counting an overflow as a slow-consumer close.
-    fn push(&self, conn: &ConnHandle, frame: Utf8Bytes) -> Pushed {
+    pub(crate) fn push(&self, conn: &ConnHandle, frame: Utf8Bytes) -> Pushed {
         let pushed = conn.push(frame);
         if pushed == Pushed::Overflowed {
             self.metrics.slow_consumer_closes.fetch_add(1, Relaxed);
@@ -143,12 +209,14 @@ impl Registry {
     }
 
     /// Removes `(channel, subject)` from the connection's own table.
-    fn forget(&self, conn: &ConnHandle, channel: &ChannelName, subject: &Subject) {
+    pub(crate) fn forget(&self, conn: &ConnHandle, channel: &ChannelName, subject: &Subject) {
         if conn.subscriptions.lock().expect("subscriptions lock").remove(&(channel.clone(), subject.clone())) {
             self.metrics.subscriptions.fetch_sub(1, Relaxed);
         }
     }
+}
 
+impl Registry {
     /// Reads history, queues `subscribed` and the replay, then registers the subscription
     /// (replacing one for the same channel and subject). A replayed `final` event for exactly
     /// this subject ends the subscription after the replay.
@@ -161,10 +229,24 @@ impl Registry {
         query: HistoryQuery,
         reply_to: Option<u32>,
     ) -> Result<SubscribeOutcome, BrokerError> {
-        let slot = self.slot(tenant, channel);
-        let mut conns = slot.conns.lock().await;
+        #[cfg(feature = "redis")]
+        if let Some(relay) = &self.relay {
+            // Subscribed to the topic before reading history: nothing published after the
+            // read can be missed.
+            relay.ensure(tenant, channel).await?;
+        }
+        let slot = self.core.slot(tenant, channel);
+        let mut state = slot.state.lock().await;
         let recovering = matches!(query, HistoryQuery::Since { .. });
         let mut history = self.broker.history(tenant, channel, subject, query).await?;
+        #[cfg(feature = "redis")]
+        if let (Some(_), BrokerKind::Redis(redis)) = (&self.relay, &self.broker) {
+            // Bring the slot's current subscribers up to the history just read, so the
+            // slot's position is `history.latest` for everyone once this one registers.
+            crate::relay::catch_up(&self.core, redis, tenant, channel, &mut state, &history.epoch, history.latest)
+                .await;
+        }
+        let conns = &mut state.conns;
         // A replay must fit the connection's queue with room to spare for live events, or it
         // would overflow (4409) before `subscribed` and the client's retry would ask for the
         // same replay again. Recovery is all or nothing: too big → `recovered: false` (the
@@ -195,14 +277,14 @@ impl Registry {
             recovered: history.recovered,
             replayed,
         });
-        self.push(conn, frame_text(&subscribed));
+        self.core.push(conn, frame_text(&subscribed));
         let mut ended = false;
         let mut delivered = 0;
         for event in &history.events {
-            delivered += u64::from(self.push(conn, event.frame.clone()) == Pushed::Queued);
+            delivered += u64::from(self.core.push(conn, event.frame.clone()) == Pushed::Queued);
             ended |= event.is_final && !subject.is_empty() && &event.subject == subject;
         }
-        self.metrics.events_delivered.fetch_add(delivered, Relaxed);
+        self.core.metrics.events_delivered.fetch_add(delivered, Relaxed);
         if ended {
             if let Some(sub) = conns.get_mut(&conn.key) {
                 sub.subjects.retain(|s| s != subject);
@@ -210,7 +292,7 @@ impl Registry {
                     conns.remove(&conn.key);
                 }
             }
-            self.forget(conn, channel, subject);
+            self.core.forget(conn, channel, subject);
             let frame = ServerFrame::SubjectEnded(SubjectEnded { channel: channel.clone(), subject: subject.clone() });
             conn.push(frame_text(&frame));
         } else {
@@ -221,7 +303,7 @@ impl Registry {
             let added =
                 conn.subscriptions.lock().expect("subscriptions lock").insert((channel.clone(), subject.clone()));
             if added {
-                self.metrics.subscriptions.fetch_add(1, Relaxed);
+                self.core.metrics.subscriptions.fetch_add(1, Relaxed);
             }
         }
         Ok(SubscribeOutcome { recovered: history.recovered })
@@ -236,15 +318,15 @@ impl Registry {
         subject: &Subject,
         reply_to: Option<u32>,
     ) {
-        let slot = self.slot(tenant, channel);
-        let mut conns = slot.conns.lock().await;
+        let slot = self.core.slot(tenant, channel);
+        let conns = &mut slot.state.lock().await.conns;
         if let Some(sub) = conns.get_mut(&conn.key) {
             sub.subjects.retain(|s| s != subject);
             if sub.subjects.is_empty() {
                 conns.remove(&conn.key);
             }
         }
-        self.forget(conn, channel, subject);
+        self.core.forget(conn, channel, subject);
         let frame =
             ServerFrame::Unsubscribed(Unsubscribed { reply_to, channel: channel.clone(), subject: subject.clone() });
         conn.push(frame_text(&frame));
@@ -253,13 +335,13 @@ impl Registry {
     /// Drops every subscription of a closed connection.
     pub(crate) async fn remove_connection(&self, conn: &ConnHandle, tenant: &str) {
         let held: Vec<_> = conn.subscriptions.lock().expect("subscriptions lock").drain().collect();
-        self.metrics.subscriptions.fetch_sub(held.len() as i64, Relaxed);
+        self.core.metrics.subscriptions.fetch_sub(held.len() as i64, Relaxed);
         let mut channels: Vec<_> = held.into_iter().map(|(channel, _)| channel).collect();
         channels.sort_unstable();
         channels.dedup();
         for channel in channels {
-            let slot = self.slot(tenant, &channel);
-            slot.conns.lock().await.remove(&conn.key);
+            let slot = self.core.slot(tenant, &channel);
+            slot.state.lock().await.conns.remove(&conn.key);
         }
     }
 }

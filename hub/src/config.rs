@@ -122,6 +122,11 @@ pub struct Settings {
     #[arg(long, env = "HERALD_DEDUP_MAX_IDS")]
     pub dedup_max_ids: Option<usize>,
 
+    /// Where events are stored: `memory` (this process, the default) or `redis://[user:password@]host:port[/db]`
+    /// (needs the `redis` feature; several hubs then share one stream per channel).
+    #[arg(long, env = "HERALD_BROKER_URL")]
+    pub broker: Option<Secret>,
+
     /// Comma-separated extra channels, besides the six category channels ([a-z0-9_-]{1,64}).
     #[arg(long, env = "HERALD_CHANNELS", value_delimiter = ',')]
     pub channels: Option<Vec<String>>,
@@ -214,7 +219,10 @@ pub struct Config {
     pub allowed_origins: Option<Vec<String>>,
     /// Every channel the hub serves: the six category channels plus extras.
     pub channels: Vec<ChannelName>,
-    /// History and dedup of the memory broker.
+    /// The Redis URL of the broker (feature `redis`); `None` (the default) for the memory
+    /// broker. Hidden in debug output (it may hold a password).
+    pub broker: Option<Secret>,
+    /// History and dedup limits of the broker.
     pub memory: MemoryConfig,
     /// Dashboard directory served at `/`. Default none.
     pub static_dir: Option<PathBuf>,
@@ -244,6 +252,7 @@ impl Default for Config {
             publish_rate: 1000,
             allowed_origins: None,
             channels: EventCategory::ALL.iter().map(|c| c.channel()).collect(),
+            broker: None,
             memory: MemoryConfig {
                 history_size: 1000,
                 history_ttl: Duration::from_secs(3600),
@@ -324,6 +333,7 @@ impl Settings {
             history_ttl_ms,
             dedup_window_ms,
             dedup_max_ids,
+            broker,
             channels,
             static_dir,
             header_read_timeout_ms,
@@ -423,6 +433,7 @@ impl Config {
                 .clone()
                 .map(|list| list.into_iter().map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect()),
             channels,
+            broker: broker_url(settings.broker.as_ref())?,
             memory: MemoryConfig {
                 history_size: settings.history_size.unwrap_or(d.memory.history_size),
                 history_ttl: ms(settings.history_ttl_ms, d.memory.history_ttl),
@@ -435,6 +446,22 @@ impl Config {
             log_format: settings.log_format.unwrap_or_default(),
         })
     }
+}
+
+/// `None` for the memory broker, the URL for Redis; an error for anything else.
+fn broker_url(setting: Option<&Secret>) -> Result<Option<Secret>, ConfigError> {
+    let Some(url) = setting.map(|s| s.expose().trim()).filter(|s| !s.is_empty() && *s != "memory") else {
+        return Ok(None);
+    };
+    if !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+unix://")) {
+        return Err(ConfigError::Invalid("HERALD_BROKER_URL / --broker must be `memory` or a redis:// URL".into()));
+    }
+    if cfg!(not(feature = "redis")) {
+        return Err(ConfigError::Invalid(
+            "HERALD_BROKER_URL is a Redis URL but this hub was built without the `redis` feature".into(),
+        ));
+    }
+    Ok(Some(Secret::from(url)))
 }
 
 #[cfg(test)]
@@ -475,5 +502,21 @@ mod tests {
         let bad =
             Settings { jwt_secret: Some("s".into()), channels: Some(vec!["Bad Name".into()]), ..Default::default() };
         assert!(matches!(Config::from_settings(&bad, None), Err(ConfigError::Invalid(_))));
+    }
+
+    #[test]
+    fn the_broker_is_memory_or_a_redis_url() {
+        let with =
+            |url: &str| Settings { jwt_secret: Some("s".into()), broker: Some(url.into()), ..Default::default() };
+        assert!(Config::from_settings(&with("memory"), None).unwrap().broker.is_none());
+        assert!(matches!(Config::from_settings(&with("http://x"), None), Err(ConfigError::Invalid(_))));
+        let redis = Config::from_settings(&with("redis://:pw@127.0.0.1:6379"), None);
+        if cfg!(feature = "redis") {
+            let config = redis.unwrap();
+            assert!(config.broker.is_some());
+            assert!(!format!("{config:?}").contains("pw"));
+        } else {
+            assert!(redis.unwrap_err().to_string().contains("`redis` feature"));
+        }
     }
 }

@@ -24,6 +24,8 @@ mod connection;
 mod http;
 mod limits;
 pub mod metrics;
+#[cfg(feature = "redis")]
+mod relay;
 mod server;
 mod state;
 

@@ -21,6 +21,8 @@ pub struct Metrics {
     pub(crate) frames_out: AtomicU64,
     pub(crate) bytes_out: AtomicU64,
     pub(crate) slow_consumer_closes: AtomicU64,
+    /// Redis relay: gaps in a topic filled from the stream.
+    pub(crate) relay_gaps_filled: AtomicU64,
     pub(crate) recoveries_hit: AtomicU64,
     pub(crate) recoveries_miss: AtomicU64,
     pub(crate) publish_rejected: AtomicU64,
@@ -106,6 +108,12 @@ impl Metrics {
             "counter",
             "Connections closed with 4409 (queue overflow; their queued frames dropped).",
             self.slow_consumer_closes.load(Relaxed).to_string(),
+        );
+        metric(
+            "herald_relay_gaps_filled_total",
+            "counter",
+            "Redis broker: gaps in pub/sub delivery filled from the stream.",
+            self.relay_gaps_filled.load(Relaxed).to_string(),
         );
         metric(
             "herald_publish_rejected_total",

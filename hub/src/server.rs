@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
 use crate::auth::{AuthSetupError, Authenticator, JwtKey};
-use crate::broker::MemoryBroker;
+use crate::broker::{BrokerError, BrokerKind, MemoryBroker};
 use crate::channels::Registry;
 use crate::config::{Config, ConfigError};
 use crate::metrics::Metrics;
@@ -65,6 +65,10 @@ pub enum HubError {
     /// The key is unusable.
     #[error("invalid JWT key")]
     Key(#[from] AuthSetupError),
+    /// The broker cannot be set up (an invalid Redis URL). An unreachable Redis is not an
+    /// error at startup: the hub starts, reports not ready and keeps reconnecting.
+    #[error("broker: {0}")]
+    Broker(#[from] BrokerError),
     /// The listen address could not be bound (in use, or not permitted).
     #[error("cannot listen on {addr}")]
     Bind {
@@ -112,7 +116,17 @@ impl HubBuilder {
             TcpListener::bind(config.listen).await.map_err(|source| HubError::Bind { addr: config.listen, source })?;
         let addr = listener.local_addr().map_err(|source| HubError::Bind { addr: config.listen, source })?;
         let metrics = Arc::new(Metrics::default());
-        let registry = Registry::new(MemoryBroker::new(config.memory.clone()), metrics.clone());
+        let broker = match &config.broker {
+            None => BrokerKind::Memory(MemoryBroker::new(config.memory.clone())),
+            #[cfg(feature = "redis")]
+            Some(url) => BrokerKind::Redis(crate::broker::RedisBroker::new(crate::broker::RedisConfig {
+                url: url.expose().to_owned(),
+                limits: config.memory.clone(),
+            })?),
+            #[cfg(not(feature = "redis"))]
+            Some(_) => return Err(ConfigError::Invalid("built without the `redis` feature".into()).into()),
+        };
+        let registry = Registry::new(broker, metrics.clone());
         let state = Arc::new(HubState::new(config, auth, registry, metrics));
         let task = tokio::spawn(serve(listener, state.clone()));
         tracing::info!(%addr, "herald hub listening");

@@ -5,12 +5,17 @@
 //! history for recovery (PROTOCOL.md §4, §9.6, §9.10) and drops repeated event ids per tenant
 //! (§8, §9.9). It also serialises each event's `event` frame once, so fan-out only shares bytes.
 //!
-//! [`MemoryBroker`] is the default. Every backend must pass the same conformance suite
+//! [`MemoryBroker`] is the default; [`BrokerKind`] picks it or, with the `redis` feature, the
+//! Redis broker shared by several hubs. Every backend must pass the same conformance suite
 //! (`broker::conformance`, test-only), which pins the guarantees above.
 
 #[cfg(test)]
 pub(crate) mod conformance;
 pub mod memory;
+#[cfg(feature = "redis")]
+pub mod redis;
+#[cfg(all(test, feature = "redis"))]
+pub(crate) mod test_redis;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -20,6 +25,8 @@ use axum::extract::ws::Utf8Bytes;
 use herald_event_types::{ChannelName, Envelope, Subject};
 
 pub use memory::MemoryBroker;
+#[cfg(feature = "redis")]
+pub use redis::{RedisBroker, RedisConfig};
 
 /// One stored event.
 #[derive(Debug)]
@@ -158,4 +165,64 @@ pub trait Broker: Send + Sync + 'static {
 
     /// Whether the broker can serve requests (for `/readyz`).
     fn is_ready(&self) -> impl Future<Output = bool> + Send;
+}
+
+/// The broker a hub runs on, chosen at startup (`--broker`); dispatches [`Broker`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum BrokerKind {
+    /// In this process (the default).
+    Memory(MemoryBroker),
+    /// In Redis, shared by several hubs (feature `redis`).
+    #[cfg(feature = "redis")]
+    Redis(RedisBroker),
+}
+
+impl BrokerKind {
+    /// The current epoch (for Redis: read from Redis, created if missing).
+    ///
+    /// # Errors
+    /// [`BrokerError`] when the broker cannot be reached.
+    pub async fn epoch(&self) -> Result<Arc<str>, BrokerError> {
+        match self {
+            Self::Memory(broker) => Ok(broker.epoch().into()),
+            #[cfg(feature = "redis")]
+            Self::Redis(broker) => {
+                let channel: ChannelName = "epoch".parse().map_err(|_| BrokerError::Unavailable("channel".into()))?;
+                Ok(broker.history("herald", &channel, &Subject::default(), HistoryQuery::Position).await?.epoch)
+            }
+        }
+    }
+}
+
+impl Broker for BrokerKind {
+    async fn append(&self, tenant: &str, channel: &ChannelName, event: &Envelope) -> Result<Appended, BrokerError> {
+        match self {
+            Self::Memory(broker) => broker.append(tenant, channel, event).await,
+            #[cfg(feature = "redis")]
+            Self::Redis(broker) => broker.append(tenant, channel, event).await,
+        }
+    }
+
+    async fn history(
+        &self,
+        tenant: &str,
+        channel: &ChannelName,
+        subject: &Subject,
+        query: HistoryQuery,
+    ) -> Result<History, BrokerError> {
+        match self {
+            Self::Memory(broker) => broker.history(tenant, channel, subject, query).await,
+            #[cfg(feature = "redis")]
+            Self::Redis(broker) => broker.history(tenant, channel, subject, query).await,
+        }
+    }
+
+    async fn is_ready(&self) -> bool {
+        match self {
+            Self::Memory(broker) => broker.is_ready().await,
+            #[cfg(feature = "redis")]
+            Self::Redis(broker) => broker.is_ready().await,
+        }
+    }
 }

@@ -162,7 +162,9 @@ pub(super) async fn history(
         Some(offset) => {
             let epoch = match params.epoch {
                 Some(epoch) => epoch,
-                None => broker.epoch().to_string(),
+                None => {
+                    broker.epoch().await.map_err(|e| ApiError::new(ErrorCode::Unavailable, e.to_string()))?.to_string()
+                }
             };
             HistoryQuery::Since { epoch, offset, limit }
         }
