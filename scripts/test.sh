@@ -13,6 +13,7 @@ step "setup"
 ensure_wasm_target
 ensure_wasm_bindgen_cli
 ensure_chromium
+ensure_redis_server
 
 step "cargo fmt --check"
 cargo fmt --all --check

@@ -31,3 +31,16 @@ ensure_chromium() {
   done
   command -v chromium >/dev/null && command -v chromedriver >/dev/null
 }
+
+# Debian's redis-server for the Redis broker tests (the tests start their own instances on
+# free ports; the binary only has to exist).
+ensure_redis_server() {
+  command -v redis-server >/dev/null && return
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  for _ in 1 2 3; do
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server && break
+  done
+  command -v redis-server >/dev/null
+}
