@@ -21,11 +21,11 @@ start_hub() { # extra args... ; sets HUB_PID HUB_ADDR
   local log; log=$(mktemp)
   taskset -c 0 "$BIN" --listen 127.0.0.1:0 --publish-rate 100000000 --max-connections-per-user 100000 "$@" 2>"$log" >/dev/null &
   HUB_PID=$!; pids+=($HUB_PID)
-  for _ in $(seq 100); do HUB_ADDR=$(grep -o 'addr=127.0.0.1:[0-9]*' "$log" | head -1 | cut -d= -f2); [ -n "$HUB_ADDR" ] && break; sleep 0.1; done
+  for _ in $(seq 100); do HUB_ADDR=$(grep -o 'addr=127.0.0.1:[0-9]*' "$log" | head -1 | cut -d= -f2 || true); [ -n "$HUB_ADDR" ] && break; sleep 0.1; done
 }
 run() { # label subs rate sub_addr pub_addr server_pid [duration]
   taskset -c 1 "$LG" --proto herald --url "ws://$4/ws" --pub-url "ws://$5/ws" --subs "$2" --rate "$3" \
-    --duration "${7:-10}" --server-pid "$6" --label "$1" 2>&1 | grep -E "delivered|published|server rss" | sed "s/^/[$1 $2:$3] /"
+    --duration "${7:-10}" --server-pid "$6" --label "$1" 2>&1 | grep -E "delivered|published|server rss" | sed "s/^/[$1 $2:$3] /" || true
 }
 echo "== memory broker, one hub"
 start_hub; MEM_PID=$HUB_PID; MEM=$HUB_ADDR
