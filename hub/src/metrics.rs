@@ -73,6 +73,14 @@ impl Metrics {
             self.connections_total.load(Relaxed).to_string(),
         );
         metric("herald_subscriptions", "gauge", "Subscriptions held.", self.subscriptions.load(Relaxed).to_string());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            metric(
+                "herald_runtime_tasks",
+                "gauge",
+                "Tokio tasks alive in the hub's runtime (a leak shows as a rising baseline).",
+                runtime.metrics().num_alive_tasks().to_string(),
+            );
+        }
         metric(
             "herald_events_published_total",
             "counter",
