@@ -350,6 +350,8 @@ pub fn check(records: &[Record]) -> Report {
 #[derive(Debug, Clone, Default)]
 pub struct Recorder {
     records: Arc<Mutex<Vec<Record>>>,
+    /// Each subscriber's channel, for resyncs (which don't carry one).
+    channels: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl Recorder {
@@ -380,6 +382,7 @@ impl Recorder {
 
     /// Records a subscription.
     pub fn subscribe(&self, subscriber: &str, tenant: &str, channel: &str, filter: &str) {
+        self.channels.lock().expect("history lock").insert(subscriber.into(), channel.into());
         self.record(Record::Subscribe {
             subscriber: subscriber.into(),
             tenant: tenant.into(),
@@ -398,7 +401,7 @@ impl Recorder {
                 offset: delivery.offset,
             }),
             herald_subscriber::SubscriptionEvent::Resync => {
-                // The channel is the subscriber's only one in our scenarios; look it up.
+                // A resync names no channel: it is the one the subscriber subscribed to.
                 let channel = self.channel_of(subscriber).unwrap_or_default();
                 self.record(Record::Resync { subscriber: subscriber.into(), channel });
             }
@@ -407,10 +410,7 @@ impl Recorder {
     }
 
     fn channel_of(&self, subscriber: &str) -> Option<String> {
-        self.records.lock().expect("history lock").iter().find_map(|r| match r {
-            Record::Subscribe { subscriber: s, channel, .. } if s == subscriber => Some(channel.clone()),
-            _ => None,
-        })
+        self.channels.lock().expect("history lock").get(subscriber).cloned()
     }
 
     /// A copy of the history so far.
