@@ -9,7 +9,18 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use std::net::SocketAddr;
+
 use crate::common::{Client, TestHub, claims, publisher_token, token};
+
+/// Connects to `addr` and authenticates with an `authenticate` frame.
+pub async fn authed(addr: SocketAddr, token: &str) -> Client {
+    let mut client = Client::connect_addr(addr).await;
+    client.send(json!({"type": "authenticate", "token": token})).await;
+    let answer = client.recv().await;
+    assert_eq!(answer["type"], "authenticated", "{answer}");
+    client
+}
 
 /// A token of tenant A (the attacker) that may publish and subscribe anywhere in A.
 pub fn attacker_token(sub: &str) -> String {
@@ -64,13 +75,14 @@ impl Victim {
     /// A victim publishing one event every 10 ms, at least 30 in all. Returns once both
     /// connections are authenticated and the subscription is live.
     pub async fn start(hub: &TestHub) -> Self {
-        Self::start_paced(hub, Duration::from_millis(10), 30).await
+        Self::start_paced(hub.addr, Duration::from_millis(10), 30).await
     }
 
-    pub async fn start_paced(hub: &TestHub, period: Duration, min_events: u64) -> Self {
-        let mut subscriber = Client::authed(hub, &token(&claims("b-viewer", "tenant-b", json!({})))).await;
+    /// A victim publishing one event every `period`, at least `min_events` in all.
+    pub async fn start_paced(addr: SocketAddr, period: Duration, min_events: u64) -> Self {
+        let mut subscriber = authed(addr, &token(&claims("b-viewer", "tenant-b", json!({})))).await;
         subscriber.subscribe(json!({"channel": "pipeline"})).await;
-        let mut publisher = Client::authed(hub, &publisher_token("tenant-b")).await;
+        let mut publisher = authed(addr, &publisher_token("tenant-b")).await;
         let base = Instant::now();
         let (stop, stop_rx) = watch::channel(false);
         let (target, mut target_rx) = watch::channel(None::<u64>);
