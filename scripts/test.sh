@@ -14,6 +14,7 @@ ensure_wasm_target
 ensure_wasm_bindgen_cli
 ensure_chromium
 ensure_redis_server
+ensure_faketime
 
 step "cargo fmt --check"
 cargo fmt --all --check

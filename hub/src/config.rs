@@ -98,6 +98,13 @@ pub struct Settings {
     #[arg(long, env = "HERALD_MAX_CONNECTIONS_PER_USER")]
     pub max_connections_per_user: Option<usize>,
 
+    /// Concurrent WebSocket connections per client IP address (IPv6: per /64 prefix), counted
+    /// from the upgrade request to the connection's end; one more gets HTTP 429 `rate_limited`
+    /// before the upgrade. 0 turns the limit off (for a hub behind a reverse proxy, where every
+    /// connection comes from the proxy's address). Default 256.
+    #[arg(long, env = "HERALD_MAX_CONNECTIONS_PER_IP")]
+    pub max_connections_per_ip: Option<usize>,
+
     /// Publishes per second per token (org, sub), burst one second's worth; excess gets `rate_limited`. Default 1000.
     #[arg(long, env = "HERALD_PUBLISH_RATE")]
     pub publish_rate: Option<u32>,
@@ -213,6 +220,11 @@ pub struct Config {
     pub max_subscriptions: usize,
     /// Connections per user. Default 64.
     pub max_connections_per_user: usize,
+    /// Concurrent WebSocket connections per client IP address (IPv6: per /64), enforced
+    /// before the upgrade with HTTP 429 `rate_limited`. `0` turns the limit off. Default 256:
+    /// four users at the per-user default behind one address (a NAT, a service host), while
+    /// one address can pin at most about 3 MB of idle-connection memory.
+    pub max_connections_per_ip: usize,
     /// Publishes per second per token. Default 1000.
     pub publish_rate: u32,
     /// Allowed Origins; `None` allows any. Default `None`.
@@ -249,6 +261,7 @@ impl Default for Config {
             client_queue_bytes: 1 << 20,
             max_subscriptions: 128,
             max_connections_per_user: 64,
+            max_connections_per_ip: 256,
             publish_rate: 1000,
             allowed_origins: None,
             channels: EventCategory::ALL.iter().map(|c| c.channel()).collect(),
@@ -327,6 +340,7 @@ impl Settings {
             client_queue_bytes,
             max_subscriptions,
             max_connections_per_user,
+            max_connections_per_ip,
             publish_rate,
             allowed_origins,
             history_size,
@@ -426,6 +440,7 @@ impl Config {
                 "HERALD_MAX_CONNECTIONS_PER_USER",
                 settings.max_connections_per_user.unwrap_or(d.max_connections_per_user),
             )?,
+            max_connections_per_ip: settings.max_connections_per_ip.unwrap_or(d.max_connections_per_ip),
             publish_rate: positive("HERALD_PUBLISH_RATE", settings.publish_rate.unwrap_or(d.publish_rate) as usize)?
                 as u32,
             allowed_origins: settings
@@ -479,6 +494,17 @@ mod tests {
         assert_eq!(config.auth_timeout, Duration::from_millis(10_000));
         assert!(config.channels.iter().any(|c| c.as_str() == "builds"));
         assert_eq!(config.channels.len(), 7);
+    }
+
+    #[test]
+    fn the_per_ip_limit_defaults_to_256_and_0_turns_it_off() {
+        let key = || Settings { jwt_secret: Some("s".into()), ..Default::default() };
+        assert_eq!(Config::from_settings(&key(), None).unwrap().max_connections_per_ip, 256);
+        let file: Settings = toml::from_str("max_connections_per_ip = 0").unwrap();
+        assert_eq!(Config::from_settings(&key().or(file), None).unwrap().max_connections_per_ip, 0);
+        let flag = Settings { max_connections_per_ip: Some(8), ..key() };
+        let file: Settings = toml::from_str("max_connections_per_ip = 3").unwrap();
+        assert_eq!(Config::from_settings(&flag.or(file), None).unwrap().max_connections_per_ip, 8);
     }
 
     #[test]

@@ -1,10 +1,13 @@
-//! Per-user limits: publish rate (token bucket) and concurrent connections.
+//! Per-user limits: publish rate (token bucket) and concurrent connections; per-address
+//! limit: concurrent WebSocket connections per client IP address.
 //!
-//! Both are keyed by (org, sub) and bounded in memory: idle buckets are pruned, and a
-//! connection count disappears when it drops to zero.
+//! The per-user ones are keyed by (org, sub), the per-address one by [`IpKey`]. All are
+//! bounded in memory: idle buckets are pruned, and a connection count disappears when it
+//! drops to zero.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 type UserKey = (String, String);
@@ -98,6 +101,81 @@ impl ConnectionCounter {
     }
 }
 
+/// What the per-address limit counts by: an IPv4 address, or the /64 prefix of an IPv6
+/// address (one host or LAN usually holds a whole /64, so counting single IPv6 addresses
+/// would let one host open `max` connections from each of 2^64 addresses). IPv4-mapped
+/// IPv6 addresses (`::ffff:a.b.c.d`, from a dual-stack listener) count as their IPv4 address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct IpKey(IpAddr);
+
+impl IpKey {
+    pub(crate) fn of(ip: IpAddr) -> Self {
+        match ip.to_canonical() {
+            IpAddr::V4(v4) => Self(IpAddr::V4(v4)),
+            IpAddr::V6(v6) => Self(IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX)))),
+        }
+    }
+}
+
+/// Concurrent WebSocket connections per client address ([`IpKey`]). `max == 0` turns the
+/// limit off (nothing is counted). Memory: one entry per address with a connection open now.
+#[derive(Debug)]
+pub(crate) struct IpConnectionCounter {
+    max: usize,
+    counts: Mutex<HashMap<IpKey, usize>>,
+}
+
+/// One counted connection of an address; dropping it releases the place. Holds nothing
+/// when the limit is off.
+#[derive(Debug)]
+pub(crate) struct IpSlot(Option<(Arc<IpConnectionCounter>, IpKey)>);
+
+impl IpConnectionCounter {
+    pub(crate) fn new(max: usize) -> Arc<Self> {
+        Arc::new(Self { max, counts: Mutex::default() })
+    }
+
+    /// Counts one more connection from `ip`; `None` (and not counted) when the address
+    /// already holds `max` connections.
+    pub(crate) fn try_acquire(self: &Arc<Self>, ip: IpAddr) -> Option<IpSlot> {
+        if self.max == 0 {
+            return Some(IpSlot(None));
+        }
+        let key = IpKey::of(ip);
+        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = counts.entry(key).or_default();
+        if *count >= self.max {
+            return None;
+        }
+        *count += 1;
+        Some(IpSlot(Some((self.clone(), key))))
+    }
+
+    fn release(&self, key: IpKey) {
+        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = counts.get_mut(&key) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&key);
+            }
+        }
+    }
+
+    /// Addresses with at least one connection counted now.
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        self.counts.lock().unwrap().len()
+    }
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        if let Some((counter, key)) = self.0.take() {
+            counter.release(key);
+        }
+    }
+}
+
 /// Counts events over a sliding window: `record` says when more than `max` happened within
 /// any `window`. Memory: at most `max + 1` instants.
 #[derive(Debug)]
@@ -168,5 +246,50 @@ mod tests {
         counter.release("o", "a");
         counter.release("o", "b");
         assert!(counter.counts.lock().unwrap().is_empty(), "no memory kept for idle users");
+    }
+
+    #[test]
+    fn ip_connections_are_limited_per_address_and_released_on_drop() {
+        let counter = IpConnectionCounter::new(2);
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        let first = counter.try_acquire(a).expect("1 of 2");
+        let second = counter.try_acquire(a).expect("2 of 2");
+        assert!(counter.try_acquire(a).is_none(), "the third from one address is refused");
+        let other = counter.try_acquire(b).expect("another address has its own count");
+        drop(first);
+        let again = counter.try_acquire(a).expect("a released place is free again");
+        assert!(counter.try_acquire(a).is_none());
+        assert_eq!(counter.tracked(), 2);
+        drop((second, again, other));
+        assert_eq!(counter.tracked(), 0, "no memory kept for addresses without connections");
+    }
+
+    #[test]
+    fn a_refused_attempt_leaves_no_entry_and_zero_means_off() {
+        let counter = IpConnectionCounter::new(1);
+        let ip: IpAddr = "192.0.2.9".parse().unwrap();
+        let held = counter.try_acquire(ip).unwrap();
+        for _ in 0..1000 {
+            assert!(counter.try_acquire(ip).is_none());
+        }
+        drop(held);
+        assert_eq!(counter.tracked(), 0);
+
+        let off = IpConnectionCounter::new(0);
+        let slots: Vec<_> = (0..1000).map(|_| off.try_acquire(ip).expect("0 = no limit")).collect();
+        assert_eq!(off.tracked(), 0, "nothing is counted when the limit is off");
+        drop(slots);
+    }
+
+    #[test]
+    fn ipv6_counts_by_64_prefix_and_mapped_ipv4_as_ipv4() {
+        let counter = IpConnectionCounter::new(1);
+        let _held = counter.try_acquire("2001:db8:1:2::1".parse().unwrap()).unwrap();
+        assert!(counter.try_acquire("2001:db8:1:2:ffff::9".parse().unwrap()).is_none(), "same /64");
+        let _other = counter.try_acquire("2001:db8:1:3::1".parse().unwrap()).expect("another /64");
+        let _v4 = counter.try_acquire("198.51.100.7".parse().unwrap()).unwrap();
+        assert!(counter.try_acquire("::ffff:198.51.100.7".parse().unwrap()).is_none(), "mapped = the IPv4 address");
+        assert_eq!(IpKey::of("::1".parse().unwrap()), IpKey::of("::2".parse().unwrap()));
     }
 }

@@ -28,6 +28,8 @@ pub struct Metrics {
     pub(crate) publish_rejected: AtomicU64,
     pub(crate) bad_frames: AtomicU64,
     pub(crate) auth_failures: AtomicU64,
+    /// WebSocket upgrades refused with 429 by `max_connections_per_ip`.
+    pub(crate) ip_limit_refused: AtomicU64,
     latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_nanos: AtomicU64,
@@ -140,6 +142,12 @@ impl Metrics {
             "counter",
             "Tokens refused.",
             self.auth_failures.load(Relaxed).to_string(),
+        );
+        metric(
+            "herald_ip_limit_refused_total",
+            "counter",
+            "WebSocket upgrades refused with 429 by max_connections_per_ip.",
+            self.ip_limit_refused.load(Relaxed).to_string(),
         );
         let _ = write!(
             out,

@@ -11,7 +11,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::{Authenticator, Identity};
 use crate::channels::Registry;
 use crate::config::Config;
-use crate::limits::{ConnectionCounter, RateLimiter};
+use crate::limits::{ConnectionCounter, IpConnectionCounter, RateLimiter};
 use crate::metrics::Metrics;
 
 /// Everything the hub's handlers share. Built once per hub.
@@ -23,6 +23,8 @@ pub(crate) struct HubState {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) rate: RateLimiter,
     pub(crate) connections: ConnectionCounter,
+    /// Concurrent WebSocket connections per client address (`max_connections_per_ip`).
+    pub(crate) ip_connections: Arc<IpConnectionCounter>,
     /// Cancelled when the hub shuts down; every connection then closes with 1001.
     pub(crate) shutdown: CancellationToken,
     /// Tracks WebSocket sessions so shutdown can wait for their closing handshakes.
@@ -40,6 +42,7 @@ impl HubState {
             channels: config.channels.iter().cloned().collect(),
             rate: RateLimiter::new(config.publish_rate),
             connections: ConnectionCounter::new(config.max_connections_per_user),
+            ip_connections: IpConnectionCounter::new(config.max_connections_per_ip),
             config,
             auth,
             registry,

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::raw::RawClient;
+use common::raw::{self, RawClient};
 use common::*;
 use futures_util::SinkExt;
 use serde_json::{Value, json};
@@ -217,3 +217,59 @@ async fn more_than_100_bad_frames_close_4500_without_disturbing_other_connection
 // The sliding 10 s window itself (a burst straddling any boundary) is unit-tested with explicit
 // instants in hub/src/limits.rs (`bad_frames_are_counted_over_a_sliding_window`), not here with
 // a 10 s sleep.
+
+/// All tests run on 127.0.0.1, so every connection here comes from one address: this checks
+/// the per-address counter with that one address. Other addresses having their own counts
+/// (and IPv6 /64 grouping) is unit-tested in hub/src/limits.rs.
+#[tokio::test]
+async fn the_connection_beyond_the_per_ip_limit_gets_429_before_the_upgrade_and_a_closed_one_frees_its_place() {
+    let hub = spawn_hub(|c| c.max_connections_per_ip = 3).await;
+    // Three connections from 127.0.0.1: two users (the limit is per address, not per user)
+    // and one that never authenticates (counted from the upgrade on).
+    let mut first = Client::authed(&hub, &user_token("u-1", "acme")).await;
+    let mut second = Client::authed(&hub, &user_token("u-2", "globex")).await;
+    let mut unauthenticated = Client::connect(&hub).await;
+
+    for _ in 0..5 {
+        let (response, _) = raw::upgrade_request(hub.addr).await;
+        assert_eq!(response.status, 429, "{}", response.head);
+        assert!(response.head.contains("content-type: application/json"), "{}", response.head);
+        assert!(!response.head.contains("upgrade: websocket"), "no upgrade: {}", response.head);
+        let body: Value = serde_json::from_slice(&response.body).expect("JSON error body");
+        assert_eq!(body["code"], "rate_limited", "{body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    }
+    // The SDK-style client sees the same refusal as an HTTP error.
+    assert_eq!(upgrade_with_origin(&hub, None).await, Err(429));
+    // Plain HTTP requests from the address are not counted.
+    let health = reqwest::get(hub.http("/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    let metrics = reqwest::get(hub.http("/metrics")).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("herald_ip_limit_refused_total 6"), "{metrics}");
+
+    // The connections that were in are untouched.
+    ping(&mut first).await;
+    ping(&mut second).await;
+    let id = unauthenticated.request(json!({"type": "ping"})).await;
+    let answer = unauthenticated.recv().await;
+    assert_eq!(
+        (answer["reply_to"].as_u64(), answer["code"].as_str()),
+        (Some(u64::from(id)), Some("not_authenticated"))
+    );
+
+    // Closing one frees exactly one place (the refusals above counted nothing).
+    first.ws.close(None).await.unwrap();
+    first.closed().await;
+    let gauge = hub.hub.metrics();
+    tokio::time::timeout(WAIT, async {
+        while gauge.connections() > 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the closed connection is released");
+    let mut again = Client::authed(&hub, &user_token("u-1", "acme")).await;
+    ping(&mut again).await;
+    assert_eq!(raw::upgrade_request(hub.addr).await.0.status, 429, "full again");
+    ping(&mut second).await;
+}

@@ -44,3 +44,16 @@ ensure_redis_server() {
   done
   command -v redis-server >/dev/null
 }
+
+# Debian's faketime (libfaketime) for the clock-skew tests (tests/tests/clock_skew.rs run the
+# hub binary under `faketime -f '+10s' …`; without it they fail, naming this function).
+ensure_faketime() {
+  command -v faketime >/dev/null && return
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  for _ in 1 2 3; do
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends faketime && break
+  done
+  command -v faketime >/dev/null
+}

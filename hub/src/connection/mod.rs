@@ -23,7 +23,7 @@ use tracing::Instrument;
 
 use crate::auth::Identity;
 use crate::broker::HistoryQuery;
-use crate::limits::SlidingWindow;
+use crate::limits::{IpSlot, SlidingWindow};
 use crate::state::{HubState, unix_millis_now};
 use outbound::{ConnHandle, write_loop};
 
@@ -34,8 +34,9 @@ const BAD_FRAME_WINDOW: Duration = Duration::from_secs(10);
 const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Runs one upgraded connection to its end. `offered` is a token from the `Authorization`
-/// header or the `herald.bearer.` subprotocol.
-pub(crate) async fn serve(socket: WebSocket, state: Arc<HubState>, offered: Option<String>) {
+/// header or the `herald.bearer.` subprotocol; `ip_slot` is the connection's place in the
+/// per-address limit, released together with the `herald_connections` gauge.
+pub(crate) async fn serve(socket: WebSocket, state: Arc<HubState>, offered: Option<String>, ip_slot: Option<IpSlot>) {
     let key = state.next_key();
     let connection_id = format!("c-{key:x}-{:08x}", rand::random::<u32>());
     let conn = Arc::new(ConnHandle::new(key, state.config.client_queue_bytes));
@@ -55,6 +56,7 @@ pub(crate) async fn serve(socket: WebSocket, state: Arc<HubState>, offered: Opti
         state.registry.remove_connection(&conn, &identity.org).await;
         state.connections.release(&identity.org, &identity.sub);
     }
+    drop(ip_slot);
     state.metrics.connections.fetch_sub(1, Relaxed);
     let _ = writer.await;
 }

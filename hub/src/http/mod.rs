@@ -3,14 +3,16 @@
 mod api;
 mod error;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 
-use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use herald_event_types::ErrorCode;
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -86,7 +88,15 @@ fn offered_token(headers: &HeaderMap) -> Option<String> {
         .find_map(|entry| entry.trim().strip_prefix(BEARER_PROTOCOL).map(str::to_owned))
 }
 
-async fn websocket(State(state): State<Arc<HubState>>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+/// The WebSocket endpoint. Checks, in order, before any upgrade: Origin (403), shutdown
+/// (503), the per-address connection limit (429). `peer` is the TCP peer the accept loop
+/// saw; it is always set by `server::serve`, and a request without it is not counted.
+async fn websocket(
+    State(state): State<Arc<HubState>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     if let (Some(allowed), Some(origin)) = (&state.config.allowed_origins, headers.get(header::ORIGIN)) {
         if !allowed.iter().any(|a| a.as_bytes() == origin.as_bytes()) {
             return ApiError::new(ErrorCode::Forbidden, "origin not allowed").into_response();
@@ -95,10 +105,21 @@ async fn websocket(State(state): State<Arc<HubState>>, headers: HeaderMap, upgra
     if state.shutdown.is_cancelled() {
         return ApiError::new(ErrorCode::Unavailable, "hub shutting down").into_response();
     }
+    // Held from here to the end of the session (or dropped with a failed upgrade).
+    let ip_slot = match peer {
+        Some(Extension(ConnectInfo(peer))) => match state.ip_connections.try_acquire(peer.ip()) {
+            Some(slot) => Some(slot),
+            None => {
+                state.metrics.ip_limit_refused.fetch_add(1, Relaxed);
+                return ApiError::new(ErrorCode::RateLimited, "too many connections from this address").into_response();
+            }
+        },
+        None => None,
+    };
     let token = offered_token(&headers);
     let tracker = state.tracker.clone();
     configure(upgrade, &state.config)
-        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, state, token)))
+        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, state, token, ip_slot)))
 }
 
 /// The production WebSocket settings: subprotocol, size limits, buffer sizes. A 1 KiB read

@@ -88,7 +88,12 @@ pub struct Client {
 impl Client {
     /// Connects without authenticating.
     pub async fn connect(hub: &TestHub) -> Self {
-        let (ws, _) = tokio_tungstenite::connect_async(hub.ws_url()).await.expect("connect");
+        Self::connect_addr(hub.addr).await
+    }
+
+    /// Connects to the hub at `addr` (one in another process, say) without authenticating.
+    pub async fn connect_addr(addr: SocketAddr) -> Self {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await.expect("connect");
         Self { ws, next_id: 1 }
     }
 

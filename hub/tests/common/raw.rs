@@ -89,3 +89,39 @@ impl RawClient {
         }
     }
 }
+
+/// An HTTP response read off a raw socket: status, head (lower-cased), body.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+/// Sends a WebSocket upgrade request for `/ws` and reads the response head; for a non-101
+/// answer also the body (by `content-length`). The stream is returned for a 101 answer.
+pub async fn upgrade_request(addr: std::net::SocketAddr) -> (RawResponse, TcpStream) {
+    let mut stream = TcpStream::connect(addr).await.expect("tcp connect");
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(stream.read_u8().await.expect("response head"));
+    }
+    let head = String::from_utf8_lossy(&head).to_lowercase();
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status code");
+    let mut body = Vec::new();
+    if status != 101 {
+        let length = head
+            .lines()
+            .find_map(|line| line.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .expect("content-length");
+        body.resize(length, 0);
+        stream.read_exact(&mut body).await.expect("body");
+    }
+    (RawResponse { status, head, body }, stream)
+}
