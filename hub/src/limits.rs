@@ -5,7 +5,11 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock (the same as `std`'s unless time is paused or simulated), so refills follow
+// the runtime's time in `start_paused` tests and turmoil simulations.
+use tokio::time::Instant;
 
 type UserKey = (String, String);
 
