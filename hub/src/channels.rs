@@ -20,11 +20,11 @@
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
 use herald_event_types::frame::{SubjectEnded, Subscribed, Unsubscribed};
 use herald_event_types::{ChannelName, Envelope, ServerFrame, Subject};
+use tokio::time::Instant;
 
 use crate::broker::{Appended, Broker, BrokerError, BrokerKind, HistoryQuery, StoredEvent};
 use crate::connection::outbound::{ConnHandle, Pushed};

@@ -15,6 +15,9 @@
 //! | `connection` | one WebSocket: session, bounded writer, heartbeats |
 //! | `http` | routes: `/ws`, publish, history, health, metrics, static files |
 //! | [`metrics`] | Prometheus counters |
+//!
+//! Feature `sim` (unstable, for tests): [`HubBuilder::spawn_on`] serves the hub on any
+//! [`axum::serve::Listener`], e.g. a turmoil simulated listener.
 
 pub mod auth;
 pub mod broker;
@@ -27,6 +30,8 @@ pub mod metrics;
 #[cfg(feature = "redis")]
 mod relay;
 mod server;
+#[cfg(feature = "sim")]
+mod sim;
 mod state;
 
 pub use config::{Config, ConfigError, LogFormat, Settings};

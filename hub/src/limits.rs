@@ -8,7 +8,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock (the same as `std`'s unless time is paused or simulated), so refills follow
+// the runtime's time in `start_paused` tests and turmoil simulations.
+use tokio::time::Instant;
 
 type UserKey = (String, String);
 

@@ -1,6 +1,7 @@
 //! Running a hub: [`Hub::builder`] binds, serves and returns a [`RunningHub`] with its
 //! address and a shutdown handle, in the binary or inside another tokio program.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,8 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
@@ -110,11 +112,51 @@ impl HubBuilder {
     /// [`HubError`] when no key is configured, the key is unusable, or the address cannot
     /// be bound.
     pub async fn spawn(self) -> Result<RunningHub, HubError> {
+        let auth = Authenticator::new(self.config.auth.clone().ok_or(ConfigError::NoKey)?)?;
+        let listen = self.config.listen;
+        let listener = TcpListener::bind(listen).await.map_err(|source| HubError::Bind { addr: listen, source })?;
+        let addr = listener.local_addr().map_err(|source| HubError::Bind { addr: listen, source })?;
+        let state = self.state(auth)?;
+        let task = tokio::spawn(serve(listener, state.clone()));
+        tracing::info!(%addr, "herald hub listening");
+        Ok(RunningHub { addr, state, task })
+    }
+
+    /// **Unstable (feature `sim`), for deterministic simulations.** Serves the hub on
+    /// `listener` instead of binding [`Config::listen`] (which is ignored): the same router,
+    /// state, authentication, broker and connection code as [`HubBuilder::spawn`], over
+    /// any transport that implements [`axum::serve::Listener`], e.g. a wrapper around
+    /// `turmoil::net::TcpListener`. Spawns the accept loop on the current tokio runtime.
+    ///
+    /// The only difference from `spawn`: the first-byte deadline (`header_read_timeout`)
+    /// reads the first byte and replays it instead of peeking, since a generic stream
+    /// cannot peek. This API may change or go away in any release; production code should
+    /// call [`HubBuilder::spawn`].
+    ///
+    /// # Errors
+    /// [`HubError`] when no key is configured, the key or the broker is unusable, or
+    /// `listener.local_addr()` fails ([`HubError::Bind`], with `Config::listen` as the
+    /// address).
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    #[cfg(feature = "sim")]
+    pub fn spawn_on<L>(self, listener: L) -> Result<RunningHub, HubError>
+    where
+        L: axum::serve::Listener<Addr = SocketAddr>,
+    {
+        let auth = Authenticator::new(self.config.auth.clone().ok_or(ConfigError::NoKey)?)?;
+        let listen = self.config.listen;
+        let addr = listener.local_addr().map_err(|source| HubError::Bind { addr: listen, source })?;
+        let state = self.state(auth)?;
+        let task = tokio::spawn(serve(crate::sim::GenericListener(listener), state.clone()));
+        tracing::info!(%addr, "herald hub listening (simulation listener)");
+        Ok(RunningHub { addr, state, task })
+    }
+
+    /// The shared state: broker, registry, metrics.
+    fn state(self, auth: Authenticator) -> Result<Arc<HubState>, HubError> {
         let config = self.config;
-        let auth = Authenticator::new(config.auth.clone().ok_or(ConfigError::NoKey)?)?;
-        let listener =
-            TcpListener::bind(config.listen).await.map_err(|source| HubError::Bind { addr: config.listen, source })?;
-        let addr = listener.local_addr().map_err(|source| HubError::Bind { addr: config.listen, source })?;
         let metrics = Arc::new(Metrics::default());
         let broker = match &config.broker {
             None => BrokerKind::Memory(MemoryBroker::new(config.memory.clone())),
@@ -127,10 +169,7 @@ impl HubBuilder {
             Some(_) => return Err(ConfigError::Invalid("built without the `redis` feature".into()).into()),
         };
         let registry = Registry::new(broker, metrics.clone());
-        let state = Arc::new(HubState::new(config, auth, registry, metrics));
-        let task = tokio::spawn(serve(listener, state.clone()));
-        tracing::info!(%addr, "herald hub listening");
-        Ok(RunningHub { addr, state, task })
+        Ok(Arc::new(HubState::new(config, auth, registry, metrics)))
     }
 }
 
@@ -217,7 +256,7 @@ impl HubHandle {
         channel: Option<ChannelName>,
         event: &Envelope,
     ) -> Result<PublishOutcome, PublishRejected> {
-        let received = std::time::Instant::now();
+        let received = tokio::time::Instant::now();
         let channel = channel.unwrap_or_else(|| event.default_channel());
         self.state.check_channel(&channel).map_err(|(code, message)| PublishRejected { code, message })?;
         let appended = self.state.registry.publish(org, &channel, event, received).await.map_err(|e| {
@@ -232,7 +271,39 @@ impl HubHandle {
     }
 }
 
-async fn serve(listener: TcpListener, state: Arc<HubState>) {
+/// Where [`serve`] gets its connections: a TCP listener in production, any
+/// [`axum::serve::Listener`] in simulations (feature `sim`).
+pub(crate) trait Acceptor: Send + 'static {
+    /// An accepted connection.
+    type Io: Send + 'static;
+    /// The connection handed to hyper once its first byte arrived.
+    type Ready: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    /// The next connection and its peer address.
+    fn accept(&mut self) -> impl Future<Output = std::io::Result<(Self::Io, SocketAddr)>> + Send;
+    /// Waits for the first byte: the connection to serve, or `None` when it ended first.
+    fn first_byte(io: Self::Io) -> impl Future<Output = Option<Self::Ready>> + Send;
+}
+
+impl Acceptor for TcpListener {
+    type Io = TcpStream;
+    type Ready = TcpStream;
+
+    async fn accept(&mut self) -> std::io::Result<(TcpStream, SocketAddr)> {
+        let (stream, peer) = Self::accept(self).await?;
+        let _ = stream.set_nodelay(true);
+        Ok((stream, peer))
+    }
+
+    async fn first_byte(stream: TcpStream) -> Option<TcpStream> {
+        let mut probe = [0u8; 1];
+        match stream.peek(&mut probe).await {
+            Ok(n) if n > 0 => Some(stream),
+            _ => None,
+        }
+    }
+}
+
+async fn serve<A: Acceptor>(mut listener: A, state: Arc<HubState>) {
     let router = crate::http::router(state.clone());
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -250,7 +321,6 @@ async fn serve(listener: TcpListener, state: Arc<HubState>) {
                 }
             },
         };
-        let _ = stream.set_nodelay(true);
         let router = router.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
@@ -260,11 +330,7 @@ async fn serve(listener: TcpListener, state: Arc<HubState>) {
         tokio::spawn(async move {
             // hyper's header timeout starts at the first byte; a connection that never sends
             // one must not hold a socket forever (RELIABILITY.md F4).
-            let mut probe = [0u8; 1];
-            match tokio::time::timeout(first_byte, stream.peek(&mut probe)).await {
-                Ok(Ok(n)) if n > 0 => {}
-                _ => return,
-            }
+            let Ok(Some(stream)) = tokio::time::timeout(first_byte, A::first_byte(stream)).await else { return };
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             if let Err(error) = watcher.watch(connection.into_owned()).await {
                 tracing::debug!(%error, %peer, "http connection ended with an error");

@@ -41,6 +41,8 @@ pub struct ClientBuilder {
     pub(crate) provider: Option<TokenProvider>,
     pub(crate) config: ProtoConfig,
     pub(crate) buffer: usize,
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) connector: Option<crate::connector::Connector>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -103,6 +105,51 @@ impl ClientBuilder {
         self
     }
 
+    /// Opens connections through `connector` instead of a plain TCP connection (native
+    /// only). Default: none, i.e. tokio-tungstenite's `connect_async` over
+    /// `tokio::net::TcpStream` (which supports only `ws://` URLs, as no TLS is compiled in).
+    ///
+    /// For each connection attempt the client calls `connector` with the
+    /// [`ConnectTarget`](crate::ConnectTarget) (URL, host, port, `secure` for `wss://`) and
+    /// runs the WebSocket handshake (with the `herald.v1` subprotocol) over the stream it
+    /// returns, which may be anything that implements tokio's `AsyncRead + AsyncWrite`: a
+    /// TLS stream with your own roots or client certificate, a tunnel through an HTTP
+    /// proxy, a Unix socket, or a simulated network stream (turmoil) in tests. The
+    /// connector does TLS itself for `wss://`; the client adds nothing on top.
+    ///
+    /// Failure: an `Err` from the connector (or a URL that is not `ws://`/`wss://` with a
+    /// host) counts as a failed connection attempt: it is reported through
+    /// [`Client::on_error`] and retried after the backoff delay, like a refused TCP
+    /// connection.
+    ///
+    /// ```no_run
+    /// # async fn run() {
+    /// let client = herald_subscriber::Client::builder("ws://hub.internal:8080/ws")
+    ///     .token("eyJ…")
+    ///     .connector(|target: herald_subscriber::ConnectTarget| async move {
+    ///         // e.g. resolve through your own service discovery, then connect.
+    ///         tokio::net::TcpStream::connect((target.host.as_str(), target.port)).await
+    ///     })
+    ///     .connect();
+    /// # drop(client); }
+    /// ```
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn connector<F, Fut, S, E>(mut self, connector: F) -> Self
+    where
+        F: Fn(crate::ConnectTarget) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<S, E>> + Send + 'static,
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+        E: std::fmt::Display,
+    {
+        self.connector = Some(Arc::new(move |target| {
+            let future = connector(target);
+            Box::pin(async move {
+                future.await.map(|io| Box::new(io) as crate::connector::BoxedTransport).map_err(|e| e.to_string())
+            })
+        }));
+        self
+    }
+
     /// Events buffered per [`Subscription`] before it is told to resync. Default 1024.
     pub fn buffer(mut self, events: usize) -> Self {
         self.buffer = events.max(1);
@@ -129,6 +176,8 @@ impl ClientBuilder {
             commands: command_rx,
             state: state_tx,
             router: router.clone(),
+            #[cfg(not(target_arch = "wasm32"))]
+            connector: self.connector,
         });
         Client { inner: Arc::new(Inner { commands, state, router, next_key: AtomicU64::new(1), buffer: self.buffer }) }
     }
@@ -174,7 +223,14 @@ pub struct Client {
 impl Client {
     /// A builder for a client of the hub at `url` (`ws://host:port/ws`).
     pub fn builder(url: impl Into<String>) -> ClientBuilder {
-        ClientBuilder { url: url.into(), provider: None, config: ProtoConfig::default(), buffer: 1024 }
+        ClientBuilder {
+            url: url.into(),
+            provider: None,
+            config: ProtoConfig::default(),
+            buffer: 1024,
+            #[cfg(not(target_arch = "wasm32"))]
+            connector: None,
+        }
     }
 
     /// The connection state now.

@@ -13,6 +13,8 @@
 #![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
 mod client;
+#[cfg(not(target_arch = "wasm32"))]
+mod connector;
 mod driver;
 pub mod error;
 pub mod proto;
@@ -20,6 +22,8 @@ mod router;
 mod time;
 
 pub use client::{Client, ClientBuilder, Handler, MaybeSendSync, Subscription, TokenFuture, TokenProvider};
+#[cfg(not(target_arch = "wasm32"))]
+pub use connector::ConnectTarget;
 pub use error::Error;
 pub use proto::{Backoff, ClientProto, ConnectionState, Delivery, ProtoConfig, ProtoEvent, SubscriptionId};
 pub use router::{Resync, SubscriptionEvent};

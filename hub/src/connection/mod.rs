@@ -346,7 +346,7 @@ impl Session {
     }
 
     async fn publish(&mut self, identity: &Identity, p: herald_event_types::frame::Publish) {
-        let received = std::time::Instant::now();
+        let received = Instant::now();
         let channel = match self.state.check_publish(identity, p.channel, &p.event) {
             Ok(channel) => channel,
             Err((code, message)) => {

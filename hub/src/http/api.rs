@@ -1,7 +1,6 @@
 //! `POST /api/v1/publish` and `GET /api/v1/channels/{channel}/history` (PROTOCOL.md §8).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -96,7 +95,7 @@ pub(super) async fn publish(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let received = Instant::now();
+    let received = tokio::time::Instant::now();
     let identity = identify(&state, &headers)?;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {

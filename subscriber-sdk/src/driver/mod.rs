@@ -27,6 +27,9 @@ pub(crate) struct Driver {
     pub(crate) commands: mpsc::UnboundedReceiver<Command>,
     pub(crate) state: watch::Sender<ConnectionState>,
     pub(crate) router: SharedRouter,
+    /// A custom transport (natively; `None`: plain TCP through tokio-tungstenite).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) connector: Option<crate::connector::Connector>,
 }
 
 /// The driver-independent half: commands in, events out.

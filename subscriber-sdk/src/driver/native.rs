@@ -1,42 +1,60 @@
 //! The native driver: one tokio task, `select!` over the socket, application commands, the
 //! token provider and the core's next timer.
+//!
+//! The core's clock is tokio's ([`now`]): the same as `std::time::now()` in
+//! production, and the runtime's paused or simulated time under `start_paused` tests and
+//! turmoil, so deadlines the core computes match the timers the driver sleeps on.
 
 use std::future::Future;
 use std::pin::Pin;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use herald_event_types::CloseCode;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use super::{Core, Driver, seed, unix_ms};
 use crate::client::TokenFuture;
+use crate::connector::{ConnectTarget, Connector};
 use crate::proto::{Action, ClientProto, ProtoConfig};
 use crate::time::Instant;
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// An open WebSocket over TCP (the default) or over a custom connector's transport.
+trait WsSocket: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin + Send {}
+impl<T> WsSocket for T where T: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin + Send {}
+
+type Socket = Box<dyn WsSocket>;
 type Connecting = Pin<Box<dyn Future<Output = Result<Socket, String>> + Send>>;
 
 pub(crate) fn spawn(driver: Driver) {
     tokio::spawn(run(driver));
 }
 
-fn connect(url: String) -> Connecting {
+/// Now, on tokio's clock (see the module docs).
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+fn connect(url: String, connector: Option<Connector>) -> Connecting {
     Box::pin(async move {
-        let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+        let mut request = url.as_str().into_client_request().map_err(|e| e.to_string())?;
         request.headers_mut().insert("sec-websocket-protocol", "herald.v1".parse().expect("static header"));
-        tokio_tungstenite::connect_async(request).await.map(|(socket, _)| socket).map_err(|e| e.to_string())
+        let Some(connector) = connector else {
+            let (socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| e.to_string())?;
+            return Ok(Box::new(socket) as Socket);
+        };
+        let transport = connector(ConnectTarget::parse(&url)?).await?;
+        let (socket, _) = tokio_tungstenite::client_async(request, transport).await.map_err(|e| e.to_string())?;
+        Ok(Box::new(socket) as Socket)
     })
 }
 
 async fn run(driver: Driver) {
-    let Driver { url, provider, config, mut commands, state, router } = driver;
+    let Driver { url, provider, config, mut commands, state, router, connector } = driver;
     let config = ProtoConfig { seed: seed(), ..config };
-    let mut core = Core::new(ClientProto::new(config, Instant::now()), state, router);
+    let mut core = Core::new(ClientProto::new(config, now()), state, router);
     let mut socket: Option<Socket> = None;
     let mut connecting: Option<Connecting> = None;
     let mut token: Option<TokenFuture> = None;
@@ -56,7 +74,7 @@ async fn run(driver: Driver) {
         while let Some(action) = core.proto.poll_action() {
             match action {
                 Action::FetchToken => token = Some(provider()),
-                Action::Connect => connecting = Some(connect(url.clone())),
+                Action::Connect => connecting = Some(connect(url.clone(), connector.clone())),
                 Action::Disconnect { code, reason } => {
                     connecting = None;
                     if let Some(mut ws) = socket.take() {
@@ -64,9 +82,13 @@ async fn run(driver: Driver) {
                             code: WsCloseCode::from(code.as_u16()),
                             reason: Utf8Bytes::from_static(reason),
                         };
-                        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), ws.close(Some(frame))).await;
+                        let _ = tokio::time::timeout(
+                            std::time::Duration::from_secs(1),
+                            ws.send(Message::Close(Some(frame))),
+                        )
+                        .await;
                     }
-                    core.proto.handle_closed(Instant::now(), None, reason);
+                    core.proto.handle_closed(now(), None, reason);
                 }
             }
         }
@@ -81,26 +103,26 @@ async fn run(driver: Driver) {
             }
             result = async { token.as_mut().expect("guarded").await }, if token.is_some() => {
                 token = None;
-                core.proto.handle_token(Instant::now(), result);
+                core.proto.handle_token(now(), result);
             }
             result = async { connecting.as_mut().expect("guarded").await }, if connecting.is_some() => {
                 connecting = None;
                 match result {
                     Ok(ws) => {
                         socket = Some(ws);
-                        core.proto.handle_connected(Instant::now(), unix_ms());
+                        core.proto.handle_connected(now(), unix_ms());
                     }
-                    Err(error) => core.proto.handle_closed(Instant::now(), None, &error),
+                    Err(error) => core.proto.handle_closed(now(), None, &error),
                 }
             }
             message = async { socket.as_mut().expect("guarded").next().await }, if socket.is_some() => {
-                let now = Instant::now();
+                let now = now();
                 match message {
                     Some(Ok(Message::Text(text))) => core.proto.handle_text(now, &text),
                     Some(Ok(Message::Close(frame))) => {
                         // tungstenite has queued the reply; let it go out, then report.
                         if let Some(mut ws) = socket.take() {
-                            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), ws.close(None)).await;
+                            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), ws.send(Message::Close(None))).await;
                         }
                         let (code, reason) = match frame {
                             Some(frame) => (Some(CloseCode::from(u16::from(frame.code))), frame.reason.to_string()),
@@ -120,7 +142,7 @@ async fn run(driver: Driver) {
                 }
             }
             () = async { tokio::time::sleep_until(deadline.expect("guarded")).await }, if deadline.is_some() => {
-                core.proto.handle_timeout(Instant::now());
+                core.proto.handle_timeout(now());
             }
         }
     }
