@@ -16,6 +16,11 @@
 //! | `http` | routes: `/ws`, publish, history, health, metrics, static files |
 //! | [`metrics`] | Prometheus counters |
 
+// Unstable, test-only (feature `__fuzz`): a listener-less hub for the fuzz targets.
+#[cfg(feature = "__fuzz")]
+#[doc(hidden)]
+#[path = "__fuzz.rs"]
+pub mod __fuzz;
 pub mod auth;
 pub mod broker;
 mod channels;
