@@ -32,7 +32,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use herald_event_types::ServerFrame;
-use herald_fuzz::{DOCUMENTED_CLOSE_CODES, SECRET, client_frame, parse_server_frames, split};
+use herald_fuzz::{DOCUMENTED_CLOSE_CODES, SECRET, client_close_codes, client_frame, parse_server_frames, split};
 use herald_hub::__fuzz::Harness;
 use herald_hub::Config;
 use herald_hub::auth::{AuthConfig, JwtKey, mint_hs256};
@@ -98,6 +98,8 @@ fn client_bytes(mode: u8, rest: &[u8]) -> Vec<u8> {
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };
     let input = client_bytes(mode, rest);
+    // A reply to the client's own Close echoes its code (RFC 6455 §5.5.1).
+    let echoed = client_close_codes(&input);
     let mut config = Config::default();
     config.auth = Some(AuthConfig::new(JwtKey::Hs256(SECRET.to_vec())));
     let harness = Harness::new(config).expect("the fuzz hub starts");
@@ -147,10 +149,10 @@ fuzz_target!(|data: &[u8]| {
         output
     });
     assert_eq!(harness.metrics().connections(), 0, "a connection is still counted as open");
-    check_output(mode, &output);
+    check_output(mode, &output, &echoed);
 });
 
-fn check_output(mode: u8, output: &[u8]) {
+fn check_output(mode: u8, output: &[u8], echoed: &[u16]) {
     let head_end = output.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP response") + 4;
     let head = String::from_utf8_lossy(&output[..head_end]);
     assert!(head.starts_with("HTTP/1.1 101"), "upgrade refused: {head}");
@@ -181,7 +183,8 @@ fn check_output(mode: u8, output: &[u8]) {
                 assert_eq!(i, frames.len() - 1, "frames after the close");
                 if frame.payload.len() >= 2 {
                     let code = u16::from_be_bytes([frame.payload[0], frame.payload[1]]);
-                    assert!(DOCUMENTED_CLOSE_CODES.contains(&code), "undocumented close code {code}");
+                    let known = DOCUMENTED_CLOSE_CODES.contains(&code) || echoed.contains(&code);
+                    assert!(known, "undocumented close code {code}");
                     assert!(std::str::from_utf8(&frame.payload[2..]).is_ok(), "close reason not UTF-8");
                 } else {
                     assert!(frame.payload.is_empty(), "a 1-byte close payload");

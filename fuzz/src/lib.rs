@@ -52,9 +52,40 @@ pub struct ServerWsFrame {
 ///
 /// # Errors
 /// A description of the first rule broken, or of a truncated frame.
-pub fn parse_server_frames(mut bytes: &[u8]) -> Result<Vec<ServerWsFrame>, String> {
+pub fn parse_server_frames(bytes: &[u8]) -> Result<Vec<ServerWsFrame>, String> {
+    parse_frames(bytes, false)
+}
+
+/// The close codes of the Close frames at the start of a client's byte stream, up to the
+/// first frame that does not parse (the hub's WebSocket layer echoes a client's close code
+/// in its reply, RFC 6455 §5.5.1).
+pub fn client_close_codes(bytes: &[u8]) -> Vec<u16> {
+    let mut codes = Vec::new();
+    let mut rest = bytes;
+    while let Ok(Some((frame, len))) = parse_one(rest, true) {
+        if frame.opcode == 8 && frame.payload.len() >= 2 {
+            codes.push(u16::from_be_bytes([frame.payload[0], frame.payload[1]]));
+        }
+        rest = &rest[len..];
+    }
+    codes
+}
+
+fn parse_frames(mut bytes: &[u8], masked: bool) -> Result<Vec<ServerWsFrame>, String> {
     let mut frames = Vec::new();
-    while !bytes.is_empty() {
+    while let Some((frame, len)) = parse_one(bytes, masked)? {
+        frames.push(frame);
+        bytes = &bytes[len..];
+    }
+    Ok(frames)
+}
+
+/// One frame from the start of `bytes` and its length; `None` when `bytes` is empty.
+fn parse_one(bytes: &[u8], masked: bool) -> Result<Option<(ServerWsFrame, usize)>, String> {
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    {
         if bytes.len() < 2 {
             return Err("truncated frame header".into());
         }
@@ -63,8 +94,8 @@ pub fn parse_server_frames(mut bytes: &[u8]) -> Result<Vec<ServerWsFrame>, Strin
         if b0 & 0x70 != 0 {
             return Err(format!("RSV bits set: {b0:#04x}"));
         }
-        if b1 & 0x80 != 0 {
-            return Err("a server frame is masked".into());
+        if (b1 & 0x80 != 0) != masked {
+            return Err(if masked { "a client frame is not masked" } else { "a server frame is masked" }.into());
         }
         if !matches!(opcode, 0 | 1 | 2 | 8 | 9 | 10) {
             return Err(format!("reserved opcode {opcode}"));
@@ -85,11 +116,14 @@ pub fn parse_server_frames(mut bytes: &[u8]) -> Result<Vec<ServerWsFrame>, Strin
         if opcode >= 8 && (!fin || len > 125) {
             return Err(format!("control frame {opcode} fragmented or longer than 125 bytes"));
         }
-        let end = header.checked_add(len).filter(|end| *end <= bytes.len()).ok_or("truncated payload")?;
-        frames.push(ServerWsFrame { fin, opcode, payload: bytes[header..end].to_vec() });
-        bytes = &bytes[end..];
+        let key_len = if masked { 4 } else { 0 };
+        let start = header + key_len;
+        let end = start.checked_add(len).filter(|end| *end <= bytes.len()).ok_or("truncated payload")?;
+        let key = &bytes[header..start];
+        let payload =
+            bytes[start..end].iter().enumerate().map(|(i, b)| if masked { b ^ key[i % 4] } else { *b }).collect();
+        Ok(Some((ServerWsFrame { fin, opcode, payload }, end)))
     }
-    Ok(frames)
 }
 
 #[cfg(test)]
@@ -111,6 +145,8 @@ mod tests {
         assert!(parse_server_frames(&[0x81, 0x82, 0, 0, 0, 0, 1, 2]).is_err(), "masked");
         assert!(parse_server_frames(&[0x81, 0x05, b'h']).is_err(), "truncated");
         assert!(parse_server_frames(&[0x09, 0x00]).is_err(), "fragmented ping");
+        let close = client_frame(8, &4072u16.to_be_bytes());
+        assert_eq!(client_close_codes(&[client_frame(1, b"x"), close].concat()), vec![4072]);
     }
 
     #[test]
