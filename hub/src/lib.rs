@@ -19,6 +19,11 @@
 //! Feature `sim` (unstable, for tests): [`HubBuilder::spawn_on`] serves the hub on any
 //! [`axum::serve::Listener`], e.g. a turmoil simulated listener.
 
+// Unstable, test-only (feature `__fuzz`): a listener-less hub for the fuzz targets.
+#[cfg(feature = "__fuzz")]
+#[doc(hidden)]
+#[path = "__fuzz.rs"]
+pub mod __fuzz;
 pub mod auth;
 pub mod broker;
 mod channels;

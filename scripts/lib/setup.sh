@@ -57,3 +57,14 @@ ensure_faketime() {
   done
   command -v faketime >/dev/null
 }
+
+# cargo-fuzz for the fuzz targets in fuzz/ (RELIABILITY.md F8: 0.13.2, about 1-2 min to build),
+# and the nightly toolchain it needs (libFuzzer's sanitizer flags are nightly-only).
+ensure_cargo_fuzz() {
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    rustup toolchain install nightly --profile minimal
+  fi
+  if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "0.13.2" ]; then
+    cargo install -f cargo-fuzz --version 0.13.2 --locked
+  fi
+}
