@@ -73,8 +73,9 @@ impl HubProcess {
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let addr = loop {
             let line = lines.next().expect("the hub prints its address").unwrap();
-            if let Some(addr) = line.strip_prefix("HERALD_HUB_ADDR=") {
-                break addr.parse().unwrap();
+            // libtest prints "test hub_process ... " on the same line first.
+            if let Some((_, addr)) = line.split_once("HERALD_HUB_ADDR=") {
+                break addr.trim().parse().unwrap();
             }
         };
         // Keep draining its output so it never blocks on a full pipe.
@@ -138,9 +139,7 @@ fn start_client(url: &str, n: usize, history: &Recorder, herd: &Arc<Herd>) -> Cl
     let state_herd = herd.clone();
     client
         .on_state(move |state| {
-            if matches!(state, ConnectionState::Connecting { .. })
-                && state_herd.recording.load(Ordering::Relaxed)
-            {
+            if matches!(state, ConnectionState::Connecting { .. }) && state_herd.recording.load(Ordering::Relaxed) {
                 state_herd.attempts.lock().unwrap().push((n, Instant::now()));
             }
         })
@@ -220,7 +219,10 @@ async fn a_herd_survives_a_hub_kill_and_restart() {
     })
     .await;
     herd.recording.store(false, Ordering::Relaxed);
-    println!("herd: all {total} resubscribed {recovered:?} after the restart (bound {:?})", CAP + Duration::from_secs(10));
+    println!(
+        "herd: all {total} resubscribed {recovered:?} after the restart (bound {:?})",
+        CAP + Duration::from_secs(10)
+    );
 
     publish_http(addr, &history, "final", "2").await;
     let drain = Instant::now();
@@ -249,10 +251,7 @@ async fn a_herd_survives_a_hub_kill_and_restart() {
         counts.iter().max().unwrap()
     );
     assert_eq!(first.len(), total, "every client tried to reconnect");
-    assert!(
-        counts.iter().all(|&c| (c as f64) <= 3.0 * share),
-        "a 100 ms bucket over 3x the uniform share: {counts:?}"
-    );
+    assert!(counts.iter().all(|&c| (c as f64) <= 3.0 * share), "a 100 ms bucket over 3x the uniform share: {counts:?}");
 
     let _ = history.save("herd");
     let report = history.check();
