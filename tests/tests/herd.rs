@@ -49,6 +49,7 @@ fn hub_process() {
         let hub = hub(|c| {
             c.listen = listen.parse().unwrap();
             c.max_connections_per_user = 100_000;
+            c.max_connections_per_ip = 0; // the whole herd comes from 127.0.0.1
         })
         .await;
         println!("HERALD_HUB_ADDR={}", hub.local_addr());
