@@ -83,6 +83,7 @@ async fn churn_leaves_no_connection_subscription_or_task_behind() {
     let hub = hub(|c| {
         c.token_grace = Duration::ZERO;
         c.max_connections_per_user = 1_000;
+        c.max_connections_per_ip = 0; // every cycle comes from 127.0.0.1
     })
     .await;
     let url = format!("ws://{}/ws", hub.local_addr());
