@@ -1,17 +1,18 @@
 //! The whole path: a service publishes typed events through the publisher SDK, the hub
 //! fans them out, a subscriber SDK client receives them, typed, in order, exactly once.
 
+mod common;
+
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use herald_event_types::events::{Execution, ExecutionStatus, PipelineExecutionUpdated};
-use herald_hub::auth::{AuthConfig, JwtKey, mint_hs256};
-use herald_hub::{Config, Hub};
+use herald_hub::auth::mint_hs256;
 use herald_publisher::Publisher;
 use herald_subscriber::{Client, SubscriptionEvent};
 use serde_json::json;
 
-const SECRET: &[u8] = b"e2e-secret";
+use common::SECRET;
 const WAIT: Duration = Duration::from_secs(20);
 
 fn token(claims: serde_json::Value) -> String {
@@ -23,16 +24,7 @@ fn token(claims: serde_json::Value) -> String {
 
 #[tokio::test]
 async fn typed_events_flow_from_a_publisher_to_a_subscriber_in_order_exactly_once() {
-    let mut config = Config::default();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.auth = Some(AuthConfig {
-        key: JwtKey::Hs256(SECRET.to_vec()),
-        audience: None,
-        issuer: None,
-        leeway: Duration::from_secs(5),
-    });
-    config.publish_rate = 100_000;
-    let hub = Hub::builder().config(config).spawn().await.unwrap();
+    let hub = common::hub(|_| {}).await;
     let addr = hub.local_addr();
 
     let client =

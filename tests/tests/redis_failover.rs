@@ -4,6 +4,7 @@
 
 #![cfg(feature = "redis")]
 
+mod common;
 #[path = "../../hub/src/broker/test_redis.rs"]
 mod test_redis;
 
@@ -12,28 +13,19 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use herald_event_types::Envelope;
-use herald_hub::auth::{AuthConfig, JwtKey, mint_hs256};
-use herald_hub::{Config, Hub, RunningHub};
+use herald_hub::RunningHub;
+use herald_hub::auth::mint_hs256;
 use herald_subscriber::proto::Backoff;
 use herald_subscriber::{Client, SubscriptionEvent};
 use serde_json::json;
 use test_redis::RedisServer;
 use tokio::net::{TcpListener, TcpStream};
 
-const SECRET: &[u8] = b"failover-secret";
+use common::SECRET;
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn hub(redis: &RedisServer) -> RunningHub {
-    let mut config = Config::default();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.auth = Some(AuthConfig {
-        key: JwtKey::Hs256(SECRET.to_vec()),
-        audience: None,
-        issuer: None,
-        leeway: Duration::from_secs(5),
-    });
-    config.broker = Some(redis.url().as_str().into());
-    Hub::builder().config(config).spawn().await.unwrap()
+    common::hub(|c| c.broker = Some(redis.url().as_str().into())).await
 }
 
 /// A load balancer in miniature: each connection goes to the first hub that accepts it.
