@@ -40,8 +40,10 @@ fn clients() -> usize {
     std::env::var("HERALD_HERD_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000)
 }
 
-/// Entry point of the hub child process; does nothing in a normal test run.
+/// Entry point of the hub child process (not a test: ignored, and a no-op without
+/// `HERALD_HERD_HUB`).
 #[test]
+#[ignore = "the herd's hub child process, started by the herd test"]
 fn hub_process() {
     let Ok(listen) = std::env::var("HERALD_HERD_HUB") else { return };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -66,7 +68,7 @@ struct HubProcess {
 impl HubProcess {
     fn start(listen: &str) -> Self {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "hub_process", "--nocapture", "--test-threads", "1"])
+            .args(["--exact", "hub_process", "--ignored", "--nocapture", "--test-threads", "1"])
             .env("HERALD_HERD_HUB", listen)
             .stdout(Stdio::piped())
             .spawn()
