@@ -24,17 +24,8 @@ impl RawFrame {
 impl RawClient {
     /// Opens `/ws` with a minimal handshake and reads the 101 response.
     pub async fn connect(addr: std::net::SocketAddr) -> Self {
-        let mut stream = TcpStream::connect(addr).await.expect("tcp connect");
-        let request = format!(
-            "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        );
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
-            head.push(stream.read_u8().await.expect("handshake response"));
-        }
-        assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+        let (response, stream) = upgrade_request(addr).await;
+        assert_eq!(response.status, 101, "{}", String::from_utf8_lossy(&response.body));
         Self { stream }
     }
 
