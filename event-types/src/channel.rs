@@ -1,4 +1,4 @@
-//! Channel names and subjects (PROTOCOL.md §3).
+//! Channel names and subjects (docs/protocol.md §3).
 //!
 //! A [`ChannelName`] names an ordered, per-tenant stream; a [`Subject`] names the entity an
 //! event is about inside it. Both are validated when built or decoded, so code that holds
@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Longest channel name, in bytes (PROTOCOL.md §3: `[a-z0-9_-]{1,64}`).
+/// Longest channel name, in bytes (docs/protocol.md §3: `[a-z0-9_-]{1,64}`).
 pub const MAX_CHANNEL_LEN: usize = 64;
 /// Longest subject, in bytes. A Herald addition (docs/protocol.md §3).
 pub const MAX_SUBJECT_LEN: usize = 256;

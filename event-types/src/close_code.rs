@@ -1,4 +1,4 @@
-//! WebSocket close codes and what a client does after each (PROTOCOL.md §7).
+//! WebSocket close codes and what a client does after each (docs/protocol.md §7).
 //!
 //! | code | name | client action |
 //! |---|---|---|

@@ -1,4 +1,4 @@
-//! The event envelope (PROTOCOL.md §2) and its scalar fields.
+//! The event envelope (docs/protocol.md §2) and its scalar fields.
 //!
 //! An [`Envelope`] carries `data` as raw JSON bytes ([`RawValue`]): the hub validates the
 //! envelope and routes the bytes without ever decoding `data`, and an event type this
@@ -263,9 +263,9 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
-/// One event on the wire (PROTOCOL.md §2), with `data` kept as raw JSON.
+/// One event on the wire (docs/protocol.md §2), with `data` kept as raw JSON.
 ///
-/// Decoding checks every rule of PROTOCOL.md §9.3: `id`, `event_type` and `source` are
+/// Decoding checks every rule of docs/protocol.md §9.3: `id`, `event_type` and `source` are
 /// non-empty strings, `category` and `priority` come from their lists, `timestamp` is
 /// RFC 3339, `data` is an object, `subject` (absent = `""`) is a valid [`Subject`]. Unknown
 /// envelope fields are ignored.
@@ -448,7 +448,7 @@ impl Envelope {
     /// Decodes an envelope from JSON text.
     ///
     /// # Errors
-    /// [`DecodeError`] for anything that breaks PROTOCOL.md §9.3, or text that is not JSON.
+    /// [`DecodeError`] for anything that breaks docs/protocol.md §9.3, or text that is not JSON.
     pub fn from_json(text: &str) -> Result<Self, DecodeError> {
         serde_json::from_str(text).map_err(DecodeError::Json)
     }

@@ -4,12 +4,12 @@
 //! `wasm32-unknown-unknown`. It holds
 //!
 //! - the event [`Envelope`] and its fields ([`EventId`], [`EventCategory`], [`Priority`],
-//!   [`Timestamp`]), as PROTOCOL.md §2 fixes them;
+//!   [`Timestamp`]), as docs/protocol.md §2 fixes them;
 //! - the typed event catalogue ([`events`], [`CatalogueEvent`], [`CATALOGUE`]) and the
 //!   [`Event`] trait a service implements for its own event types;
 //! - channel names and subjects ([`ChannelName`], [`Subject`]);
 //! - the protocol frames ([`ClientFrame`], [`ServerFrame`]) with their error codes;
-//! - [`CloseCode`] with the reconnect policy of PROTOCOL.md §7.
+//! - [`CloseCode`] with the reconnect policy of docs/protocol.md §7.
 //!
 //! The wire format is pinned by golden fixtures in `docs/protocol/fixtures/`; the
 //! catalogue table in `docs/events.md` is generated from this crate.

@@ -75,7 +75,7 @@ proptest! {
 fn deep_nesting_is_skipped_or_refused_never_a_stack_overflow() {
     for depth in [200, 100_000] {
         let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-        // An unknown field is skipped without recursion (PROTOCOL.md §9.5 allows ignoring it).
+        // An unknown field is skipped without recursion (docs/protocol.md §9.5 allows ignoring it).
         let frame = format!(r#"{{"type":"ping","id":1,"x":{nested}}}"#);
         assert!(matches!(ClientFrame::decode(&frame), Ok(ClientFrame::Ping(_))), "depth {depth}");
         // Deep `data` stays opaque bytes in the envelope…

@@ -1,4 +1,4 @@
-//! `channel_subject`: channel names, subjects and permission patterns (PROTOCOL.md §3), the
+//! `channel_subject`: channel names, subjects and permission patterns (docs/protocol.md §3), the
 //! code in `event-types/src/channel.rs` and `hub/src/auth/permissions.rs`, plus the subject
 //! matching the hub's fan-out (`hub/src/channels.rs`) relies on.
 //!

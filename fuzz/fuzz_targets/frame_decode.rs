@@ -48,7 +48,7 @@ fn server(data: &[u8]) {
 }
 
 /// `None` when `data` is not a JSON object; else the frame's top-level `id` when it is a
-/// u32 (an independent reading of PROTOCOL.md §9.2).
+/// u32 (an independent reading of docs/protocol.md §9.2).
 fn valid_id(data: &[u8]) -> Option<Option<u32>> {
     let value: serde_json::Value = serde_json::from_slice(data).ok()?;
     let object = value.as_object()?;

@@ -110,7 +110,7 @@ enum Verdict {
     Unsure,
 }
 
-/// A claim, `null` counting as absent (PROTOCOL.md §9.1).
+/// A claim, `null` counting as absent (docs/protocol.md §9.1).
 fn claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     claims.get(name).filter(|v| !v.is_null())
 }
@@ -136,7 +136,7 @@ fn string_list(claims: &Map<String, Value>, name: &str) -> Result<Option<Vec<Str
 }
 
 impl Rules {
-    /// The verdict of PROTOCOL.md §1/§9.1 for `claims` at [`NOW_MS`], written independently
+    /// The verdict of docs/protocol.md §1/§9.1 for `claims` at [`NOW_MS`], written independently
     /// of the hub's code.
     fn verdict(&self, claims: &Map<String, Value>) -> Verdict {
         let now = i128::from(NOW_MS);

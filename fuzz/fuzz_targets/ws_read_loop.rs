@@ -24,7 +24,7 @@
 //! Properties: no panic (in any task); the run ends within a bounded virtual time; the
 //! upgrade succeeds; everything the hub writes is well-formed server framing; every text
 //! frame is a `ServerFrame` that decodes; the first one is `authenticated` (or an
-//! `auth_error` that closed at once) when bit 0 was set; at most one Close is sent, it is the last frame, and its code is one PROTOCOL.md §7
+//! `auth_error` that closed at once) when bit 0 was set; at most one Close is sent, it is the last frame, and its code is one docs/protocol.md §7
 //! documents; afterwards no connection is left open.
 #![no_main]
 

@@ -14,7 +14,7 @@
 //! existing subscribers up to the history it read (docs/adr/0005-redis-broker.md).
 //!
 //! Fan-out groups subscriptions by connection, so an event goes to a connection at most
-//! once even when several of its subscriptions match (PROTOCOL.md §9.7), and it shares the
+//! once even when several of its subscriptions match (docs/protocol.md §9.7), and it shares the
 //! broker's serialised frame bytes with every connection.
 
 use std::collections::HashMap;

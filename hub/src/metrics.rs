@@ -1,5 +1,5 @@
 //! Prometheus metrics, kept as atomics: one add per event on the hot path, not one per
-//! delivery. Names as PROTOCOL.md §9.12, plus a few more (see `docs/operations.md`).
+//! delivery. Names as docs/protocol.md §9.12, plus a few more (see `docs/operations.md`).
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};

@@ -329,7 +329,7 @@ async fn serve<A: Acceptor>(mut listener: A, state: Arc<HubState>) {
         let (builder, watcher, first_byte) = (builder.clone(), graceful.watcher(), state.config.header_read_timeout);
         tokio::spawn(async move {
             // hyper's header timeout starts at the first byte; a connection that never sends
-            // one must not hold a socket forever (RELIABILITY.md F4).
+            // one must not hold a socket forever (docs/reliability.md, slowloris).
             let Ok(Some(stream)) = tokio::time::timeout(first_byte, A::first_byte(stream)).await else { return };
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             if let Err(error) = watcher.watch(connection.into_owned()).await {

@@ -29,7 +29,7 @@ pub enum Error {
         /// The hub's message.
         message: String,
     },
-    /// The connection closed with a code that forbids reconnecting (PROTOCOL.md §7); the
+    /// The connection closed with a code that forbids reconnecting (docs/protocol.md §7); the
     /// client is closed. Fix the cause (permissions, client bug) before reconnecting.
     #[error("connection closed ({code:?}): {reason}")]
     Closed {

@@ -1,4 +1,4 @@
-//! Client → hub frames (PROTOCOL.md §4).
+//! Client → hub frames (docs/protocol.md §4).
 
 use std::fmt;
 

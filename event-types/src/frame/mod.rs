@@ -1,4 +1,4 @@
-//! Protocol frames (PROTOCOL.md §4–5): one JSON object per WebSocket text frame, tagged by
+//! Protocol frames (docs/protocol.md §4–5): one JSON object per WebSocket text frame, tagged by
 //! `"type"`.
 //!
 //! Frames are flat objects, and `type` may come anywhere in them, so decoding is two-step:
@@ -18,7 +18,7 @@ pub use client::*;
 pub use server::*;
 
 string_enum! {
-    /// The `code` of an `error` frame (PROTOCOL.md §4) and of an HTTP error body.
+    /// The `code` of an `error` frame (docs/protocol.md §4) and of an HTTP error body.
     pub enum ErrorCode {
         /// The frame or request is malformed (not JSON, missing or mistyped fields, invalid
         /// channel name, binary frame). Fix the request.
@@ -35,7 +35,7 @@ string_enum! {
         TooManySubscriptions = "too_many_subscriptions",
         /// A valid channel name that the hub is not configured with.
         ChannelNotFound = "channel_not_found",
-        /// A publish whose `event` breaks the envelope rules (PROTOCOL.md §9.3).
+        /// A publish whose `event` breaks the envelope rules (docs/protocol.md §9.3).
         InvalidEvent = "invalid_event",
         /// Herald addition: an HTTP body over the size limit (HTTP 413).
         TooLarge = "too_large",
@@ -46,7 +46,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// The `code` of an `auth_error` frame (PROTOCOL.md §1). Every one is followed by
+    /// The `code` of an `auth_error` frame (docs/protocol.md §1). Every one is followed by
     /// close 4401, except `auth_timeout` (4408).
     pub enum AuthErrorCode {
         /// Bad signature, malformed token, wrong algorithm, or a refresh for another
@@ -84,7 +84,7 @@ pub struct StreamPosition {
 pub struct FrameError {
     /// The error code to answer with: `bad_request`, `unknown_type` or `invalid_event`.
     pub code: ErrorCode,
-    /// The request's `id`, when it carried a valid one (PROTOCOL.md §9.2).
+    /// The request's `id`, when it carried a valid one (docs/protocol.md §9.2).
     pub reply_to: Option<u32>,
     /// What is wrong, for the peer.
     pub message: String,

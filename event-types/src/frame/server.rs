@@ -1,4 +1,4 @@
-//! Hub → client frames (PROTOCOL.md §1, §4, §5).
+//! Hub → client frames (docs/protocol.md §1, §4, §5).
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;

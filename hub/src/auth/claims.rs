@@ -1,4 +1,4 @@
-//! The claim checks of PROTOCOL.md §1 and §9.1, done here (not by `jsonwebtoken`) so that
+//! The claim checks of docs/protocol.md §1 and §9.1, done here (not by `jsonwebtoken`) so that
 //! times are compared to the millisecond with the hub's own leeway, and so that a missing
 //! claim can be told from a claim of the wrong type.
 //!

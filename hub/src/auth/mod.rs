@@ -1,5 +1,5 @@
 //! Authentication: JWT verification with keys and algorithms pinned by configuration,
-//! and the permission patterns of PROTOCOL.md §3.
+//! and the permission patterns of docs/protocol.md §3.
 //!
 //! The algorithm comes from the configured [`JwtKey`], never from a token's header: a token
 //! whose header names another algorithm (`none`, or HS256 signed with an RSA public key as
@@ -185,7 +185,7 @@ impl Authenticator {
     /// Verifies `token` at `now_ms` (milliseconds since the Unix epoch).
     ///
     /// # Errors
-    /// [`AuthFailure`] with the code of PROTOCOL.md §1 and §9.1.
+    /// [`AuthFailure`] with the code of docs/protocol.md §1 and §9.1.
     pub fn verify(&self, token: &str, now_ms: u64) -> Result<Identity, AuthFailure> {
         let inner = &*self.inner;
         let invalid = |message: String| AuthFailure { code: AuthErrorCode::InvalidToken, message };

@@ -1,4 +1,4 @@
-//! Permission patterns (PROTOCOL.md §3).
+//! Permission patterns (docs/protocol.md §3).
 //!
 //! A pattern is `channel` or `channel/subject-prefix`. `*` as the whole channel part stands
 //! for any channel (`*`, `*/p-1`), and `${sub}` is replaced by the caller's `sub` before the

@@ -1,7 +1,7 @@
 //! The in-memory broker: the default, for a single hub process (or a hub embedded in a service).
 //!
 //! Everything lives in this process, so a restart loses history: each [`MemoryBroker`] gets a
-//! fresh random epoch, which tells reconnecting clients that they must reload (PROTOCOL.md §5).
+//! fresh random epoch, which tells reconnecting clients that they must reload (docs/protocol.md §5).
 //!
 //! # Guarantees
 //!
@@ -10,7 +10,7 @@
 //! - History is a ring per (tenant, channel): at most `history_size` events, none older than
 //!   `history_ttl`. Events are only ever evicted from the front, so the retained offsets are
 //!   always contiguous and ending at the latest offset.
-//! - Dedup is per tenant, across its channels (PROTOCOL.md §9.9): at most `dedup_max_ids` ids per
+//! - Dedup is per tenant, across its channels (docs/protocol.md §9.9): at most `dedup_max_ids` ids per
 //!   tenant, each remembered for `dedup_window` from its first publish.
 //! - Memory is bounded by what was published: reads never create state.
 //!

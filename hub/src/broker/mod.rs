@@ -2,7 +2,7 @@
 //!
 //! A [`Broker`] is the hub's single source of order: for each (tenant, channel) it assigns
 //! offsets (from 1, +1 per accepted event, never repeated inside an epoch), keeps a bounded
-//! history for recovery (PROTOCOL.md §4, §9.6, §9.10) and drops repeated event ids per tenant
+//! history for recovery (docs/protocol.md §4, §9.6, §9.10) and drops repeated event ids per tenant
 //! (§8, §9.9). It also serialises each event's `event` frame once, so fan-out only shares bytes.
 //!
 //! [`MemoryBroker`] is the default; [`BrokerKind`] picks it or, with the `redis` feature, the

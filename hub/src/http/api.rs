@@ -1,4 +1,4 @@
-//! `POST /api/v1/publish` and `GET /api/v1/channels/{channel}/history` (PROTOCOL.md §8).
+//! `POST /api/v1/publish` and `GET /api/v1/channels/{channel}/history` (docs/protocol.md §8).
 
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use crate::state::{HubState, unix_millis_now};
 
 /// Events in one batch, at most. A Herald addition (docs/protocol.md §8).
 const MAX_BATCH: usize = 1000;
-/// History page size: default and maximum (PROTOCOL.md §9.10).
+/// History page size: default and maximum (docs/protocol.md §9.10).
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
 

@@ -1,4 +1,4 @@
-//! HTTP errors: a status and the body `{"code","message"}` (PROTOCOL.md §9.10).
+//! HTTP errors: a status and the body `{"code","message"}` (docs/protocol.md §9.10).
 
 use axum::Json;
 use axum::http::StatusCode;

@@ -28,7 +28,7 @@ pub enum ConnectionState {
         next_in: Duration,
     },
     /// Closed for good: by the application, or by a close code that forbids reconnecting
-    /// (PROTOCOL.md §7). Nothing happens next.
+    /// (docs/protocol.md §7). Nothing happens next.
     Closed {
         /// The close code, when there was one.
         code: Option<CloseCode>,
