@@ -191,9 +191,13 @@ impl Timestamp {
         Self::from_unix_millis(Self::unix_millis_now())
     }
 
-    /// The time `millis` milliseconds after the Unix epoch, in UTC.
+    /// The time `millis` milliseconds after the Unix epoch, in UTC. Instants after
+    /// 9999-12-31T23:59:59.999Z (RFC 3339 has four-digit years) saturate to it.
     pub fn from_unix_millis(millis: u64) -> Self {
-        let nanos = i128::from(millis) * 1_000_000;
+        // RFC 3339 has four-digit years: later instants saturate at the last millisecond of
+        // 9999 (a token may claim to expire in the year 292 billion).
+        const MAX_MILLIS: u64 = 253_402_300_799_999;
+        let nanos = i128::from(millis.min(MAX_MILLIS)) * 1_000_000;
         let at = OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH);
         Self(format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",

@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::extract::ws::Utf8Bytes;
 use herald_event_types::frame::{SubjectEnded, Subscribed, Unsubscribed};
@@ -149,14 +149,30 @@ impl Registry {
 }
 
 impl Core {
-    /// The slot of `(tenant, channel)`. Slots are never removed: their number is bounded by
-    /// tenants × configured channels.
+    /// The slot of `(tenant, channel)`, created on first use. Only a subscribe or a publish
+    /// that passed the channel and permission checks may call this: a slot is never removed,
+    /// so the number of slots is bounded by tenants (signed `org` claims) × configured
+    /// channels, and no client-chosen name creates one.
     pub(crate) fn slot(&self, tenant: &str, channel: &ChannelName) -> Arc<Slot> {
-        let key: SlotKey = (Arc::from(tenant), channel.clone());
-        if let Some(slot) = self.slots.read().expect("slots lock").get(&key) {
-            return slot.clone();
+        if let Some(slot) = self.existing_slot(tenant, channel) {
+            return slot;
         }
-        self.slots.write().expect("slots lock").entry(key).or_default().clone()
+        let key: SlotKey = (Arc::from(tenant), channel.clone());
+        let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
+        let slot = slots.entry(key).or_insert_with(|| {
+            self.metrics.channel_slots.fetch_add(1, Relaxed);
+            Arc::default()
+        });
+        slot.clone()
+    }
+
+    /// The slot of `(tenant, channel)` if it exists; never creates one (unsubscribe and
+    /// cleanup paths, which a client drives with any name).
+    pub(crate) fn existing_slot(&self, tenant: &str, channel: &ChannelName) -> Option<Arc<Slot>> {
+        // `(Arc<str>, ChannelName)` keys cannot be borrowed as `(&str, &ChannelName)`: a
+        // lookup builds the key, which costs one small allocation and no lasting state.
+        let key: SlotKey = (Arc::from(tenant), channel.clone());
+        self.slots.read().unwrap_or_else(PoisonError::into_inner).get(&key).cloned()
     }
 
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
@@ -210,7 +226,8 @@ impl Core {
 
     /// Removes `(channel, subject)` from the connection's own table.
     pub(crate) fn forget(&self, conn: &ConnHandle, channel: &ChannelName, subject: &Subject) {
-        if conn.subscriptions.lock().expect("subscriptions lock").remove(&(channel.clone(), subject.clone())) {
+        if conn.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).remove(&(channel.clone(), subject.clone()))
+        {
             self.metrics.subscriptions.fetch_sub(1, Relaxed);
         }
     }
@@ -300,8 +317,11 @@ impl Registry {
             if !sub.subjects.contains(subject) {
                 sub.subjects.push(subject.clone());
             }
-            let added =
-                conn.subscriptions.lock().expect("subscriptions lock").insert((channel.clone(), subject.clone()));
+            let added = conn
+                .subscriptions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert((channel.clone(), subject.clone()));
             if added {
                 self.core.metrics.subscriptions.fetch_add(1, Relaxed);
             }
@@ -318,12 +338,13 @@ impl Registry {
         subject: &Subject,
         reply_to: Option<u32>,
     ) {
-        let slot = self.core.slot(tenant, channel);
-        let conns = &mut slot.state.lock().await.conns;
-        if let Some(sub) = conns.get_mut(&conn.key) {
-            sub.subjects.retain(|s| s != subject);
-            if sub.subjects.is_empty() {
-                conns.remove(&conn.key);
+        if let Some(slot) = self.core.existing_slot(tenant, channel) {
+            let conns = &mut slot.state.lock().await.conns;
+            if let Some(sub) = conns.get_mut(&conn.key) {
+                sub.subjects.retain(|s| s != subject);
+                if sub.subjects.is_empty() {
+                    conns.remove(&conn.key);
+                }
             }
         }
         self.core.forget(conn, channel, subject);
@@ -334,14 +355,15 @@ impl Registry {
 
     /// Drops every subscription of a closed connection.
     pub(crate) async fn remove_connection(&self, conn: &ConnHandle, tenant: &str) {
-        let held: Vec<_> = conn.subscriptions.lock().expect("subscriptions lock").drain().collect();
+        let held: Vec<_> = conn.subscriptions.lock().unwrap_or_else(PoisonError::into_inner).drain().collect();
         self.core.metrics.subscriptions.fetch_sub(held.len() as i64, Relaxed);
         let mut channels: Vec<_> = held.into_iter().map(|(channel, _)| channel).collect();
         channels.sort_unstable();
         channels.dedup();
         for channel in channels {
-            let slot = self.core.slot(tenant, &channel);
-            slot.state.lock().await.conns.remove(&conn.key);
+            if let Some(slot) = self.core.existing_slot(tenant, &channel) {
+                slot.state.lock().await.conns.remove(&conn.key);
+            }
         }
     }
 }

@@ -146,6 +146,12 @@ pub struct Settings {
     #[arg(long, env = "HERALD_HEADER_READ_TIMEOUT_MS")]
     pub header_read_timeout_ms: Option<u64>,
 
+    /// Give up a connection whose socket accepts no data for this many milliseconds (the peer
+    /// stopped reading): one stalled write ends it, and its resources are released at most
+    /// this long after its session ended. Default 10000.
+    #[arg(long, env = "HERALD_WRITE_TIMEOUT_MS")]
+    pub write_timeout_ms: Option<u64>,
+
     /// Log format: `human` or `json`. Default human. The filter comes from `RUST_LOG` (default `info`).
     #[arg(long, env = "HERALD_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -240,6 +246,10 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// Header read timeout. Default 10 s.
     pub header_read_timeout: Duration,
+    /// How long one socket write may stall before the connection is given up (the peer is
+    /// not reading); also the longest the hub waits for a connection's writer after its
+    /// session ended. Default 10 s.
+    pub write_timeout: Duration,
     /// Development mode only: the HS256 secret used to mint tokens at
     /// `GET /api/v1/dev/token`. Default `None` (no such route).
     pub dev_token_secret: Option<Vec<u8>>,
@@ -274,6 +284,7 @@ impl Default for Config {
             },
             static_dir: None,
             header_read_timeout: Duration::from_millis(10_000),
+            write_timeout: Duration::from_millis(10_000),
             dev_token_secret: None,
             log_format: LogFormat::Human,
         }
@@ -351,6 +362,7 @@ impl Settings {
             channels,
             static_dir,
             header_read_timeout_ms,
+            write_timeout_ms,
             log_format
         )
     }
@@ -457,6 +469,7 @@ impl Config {
             },
             static_dir: settings.static_dir.clone(),
             header_read_timeout: ms(settings.header_read_timeout_ms, d.header_read_timeout),
+            write_timeout: ms(settings.write_timeout_ms, d.write_timeout).max(Duration::from_millis(1)),
             dev_token_secret: if settings.dev { dev_secret_bytes } else { None },
             log_format: settings.log_format.unwrap_or_default(),
         })

@@ -30,6 +30,10 @@ pub struct Metrics {
     pub(crate) auth_failures: AtomicU64,
     /// WebSocket upgrades refused with 429 by `max_connections_per_ip`.
     pub(crate) ip_limit_refused: AtomicU64,
+    /// Connections dropped because a socket write stalled for `write_timeout`.
+    pub(crate) write_timeouts: AtomicU64,
+    /// (tenant, channel) slots in the subscription registry (never removed).
+    pub(crate) channel_slots: AtomicI64,
     latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_nanos: AtomicU64,
@@ -148,6 +152,18 @@ impl Metrics {
             "counter",
             "WebSocket upgrades refused with 429 by max_connections_per_ip.",
             self.ip_limit_refused.load(Relaxed).to_string(),
+        );
+        metric(
+            "herald_write_timeouts_total",
+            "counter",
+            "Connections dropped because a socket write stalled for write_timeout (the peer stopped reading).",
+            self.write_timeouts.load(Relaxed).to_string(),
+        );
+        metric(
+            "herald_channel_slots",
+            "gauge",
+            "(tenant, channel) pairs with subscription state; bounded by tenants x configured channels.",
+            self.channel_slots.load(Relaxed).to_string(),
         );
         let _ = write!(
             out,

@@ -16,8 +16,8 @@ pub(crate) async fn serve(socket: WebSocket, state: Arc<HubState>) {
     let conn = Arc::new(ConnHandle::new(state.next_key(), usize::MAX / 2));
     let (sink, mut stream) = socket.split();
     let writer = tokio::spawn({
-        let (conn, metrics) = (conn.clone(), state.metrics.clone());
-        async move { write_loop(&conn, sink, &metrics).await }
+        let (conn, metrics, write_timeout) = (conn.clone(), state.metrics.clone(), state.config.write_timeout);
+        async move { write_loop(&conn, sink, &metrics, write_timeout).await }
     });
     while !conn.is_closing() {
         match stream.next().await {

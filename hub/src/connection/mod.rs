@@ -5,12 +5,13 @@
 //! answers, replays and live events keep their order. See `docs/protocol.md` for every
 //! frame, error code and close code used here.
 
+mod cleanup;
 #[cfg(feature = "__echo")]
 pub(crate) mod echo;
 pub(crate) mod outbound;
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
@@ -22,20 +23,31 @@ use tokio::time::{Instant, sleep_until};
 use tracing::Instrument;
 
 use crate::auth::Identity;
-use crate::broker::HistoryQuery;
+use crate::broker::{BrokerError, HistoryQuery};
 use crate::limits::{IpSlot, SlidingWindow};
 use crate::state::{HubState, unix_millis_now};
-use outbound::{ConnHandle, write_loop};
+use cleanup::Cleanup;
+use outbound::{ConnHandle, SERVER_ERROR, write_loop};
 
 /// More than this many bad frames within [`BAD_FRAME_WINDOW`] close the connection (4500).
 const MAX_BAD_FRAMES: usize = 100;
 const BAD_FRAME_WINDOW: Duration = Duration::from_secs(10);
 /// How long to wait for the peer's half of the closing handshake.
 const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
+/// What a client is told when the broker fails (the cause is logged, never sent).
+pub(crate) const UNAVAILABLE_MESSAGE: &str = "the hub's event store is unavailable; retry later";
+/// Before authentication the hub answers at most this many frames; the next one closes the
+/// connection with 4500, so an unauthenticated peer cannot make the hub write without end.
+const MAX_PRE_AUTH_REPLIES: usize = 8;
 
 /// Runs one upgraded connection to its end. `offered` is a token from the `Authorization`
 /// header or the `herald.bearer.` subprotocol; `ip_slot` is the connection's place in the
-/// per-address limit, released together with the `herald_connections` gauge.
+/// per-address limit.
+///
+/// Everything the connection holds is released by a [`Cleanup`] guard, also when the session
+/// panics. The per-user and per-address places and the `herald_connections` gauge are
+/// released only once the socket is really gone: after the writer finished, or was aborted
+/// `write_timeout` after the session ended.
 pub(crate) async fn serve(socket: WebSocket, state: Arc<HubState>, offered: Option<String>, ip_slot: Option<IpSlot>) {
     let key = state.next_key();
     let connection_id = format!("c-{key:x}-{:08x}", rand::random::<u32>());
@@ -44,21 +56,16 @@ pub(crate) async fn serve(socket: WebSocket, state: Arc<HubState>, offered: Opti
     state.metrics.connections_total.fetch_add(1, Relaxed);
     let (sink, stream) = socket.split();
     let writer = tokio::spawn({
-        let (conn, metrics) = (conn.clone(), state.metrics.clone());
-        async move { write_loop(&conn, sink, &metrics).await }
+        let (conn, metrics, write_timeout) = (conn.clone(), state.metrics.clone(), state.config.write_timeout);
+        async move { write_loop(&conn, sink, &metrics, write_timeout).await }
     });
+    let mut cleanup = Cleanup { state: state.clone(), conn: conn.clone(), user: None, ip_slot, writer: Some(writer) };
 
     let span = tracing::info_span!("connection", id = %connection_id);
-    let mut session = Session::new(state.clone(), conn.clone(), connection_id);
+    let mut session = Session::new(state, conn, connection_id, &mut cleanup.user);
     session.run(stream, offered).instrument(span).await;
-
-    if let Some(identity) = &session.identity {
-        state.registry.remove_connection(&conn, &identity.org).await;
-        state.connections.release(&identity.org, &identity.sub);
-    }
-    drop(ip_slot);
-    state.metrics.connections.fetch_sub(1, Relaxed);
-    let _ = writer.await;
+    drop(session);
+    cleanup.finish().await;
 }
 
 /// The close code for a failed read: tungstenite reports protocol failures only as errors,
@@ -74,7 +81,7 @@ pub(crate) fn close_code_for(error: axum::Error) -> (CloseCode, &'static str) {
         Some(WsError::Protocol(_)) => (CloseCode::ProtocolError, "protocol error"),
         _ => {
             tracing::debug!(error = %inner, "websocket read failed");
-            (CloseCode::Other(1011), "read failed")
+            (SERVER_ERROR, "read failed")
         }
     }
 }
@@ -86,7 +93,7 @@ pub(crate) async fn finish_close_handshake(stream: &mut SplitStream<WebSocket>) 
     let _ = tokio::time::timeout(CLOSE_HANDSHAKE_TIMEOUT, async { while stream.next().await.is_some() {} }).await;
 }
 
-struct Session {
+struct Session<'a> {
     state: Arc<HubState>,
     conn: Arc<ConnHandle>,
     connection_id: String,
@@ -98,10 +105,20 @@ struct Session {
     next_ping: Instant,
     pong_deadline: Option<Instant>,
     bad_frames: SlidingWindow,
+    /// Frames answered before authentication succeeded (at most [`MAX_PRE_AUTH_REPLIES`]).
+    pre_auth_replies: usize,
+    /// Set to `(org, sub)` once the connection counts against the per-user limit; owned by
+    /// the connection's [`Cleanup`], which releases it.
+    user: &'a mut Option<(String, String)>,
 }
 
-impl Session {
-    fn new(state: Arc<HubState>, conn: Arc<ConnHandle>, connection_id: String) -> Self {
+impl<'a> Session<'a> {
+    fn new(
+        state: Arc<HubState>,
+        conn: Arc<ConnHandle>,
+        connection_id: String,
+        user: &'a mut Option<(String, String)>,
+    ) -> Self {
         let now = Instant::now();
         Self {
             auth_deadline: now + state.config.auth_timeout,
@@ -113,6 +130,8 @@ impl Session {
             expires: None,
             pong_deadline: None,
             bad_frames: SlidingWindow::new(MAX_BAD_FRAMES, BAD_FRAME_WINDOW),
+            pre_auth_replies: 0,
+            user,
         }
     }
 
@@ -196,6 +215,9 @@ impl Session {
         match message {
             Message::Text(text) => self.on_text(&text).await,
             Message::Binary(_) => {
+                if !self.admit_before_auth() {
+                    return;
+                }
                 self.bad_frame();
                 self.error(None, ErrorCode::BadRequest, "binary frames are not supported; send JSON text frames");
             }
@@ -209,6 +231,29 @@ impl Session {
 
     fn error(&self, reply_to: Option<u32>, code: ErrorCode, message: impl Into<String>) {
         self.send(&ServerFrame::Error(ErrorFrame { reply_to, code, message: message.into() }));
+    }
+
+    /// Before authentication, counts a frame other than `authenticate`: `false` (and the
+    /// connection closing with 4500) once more than [`MAX_PRE_AUTH_REPLIES`] arrived. Always
+    /// `true` once authenticated.
+    fn admit_before_auth(&mut self) -> bool {
+        if self.identity.is_some() {
+            return true;
+        }
+        self.pre_auth_replies += 1;
+        if self.pre_auth_replies <= MAX_PRE_AUTH_REPLIES {
+            return true;
+        }
+        self.state.metrics.bad_frames.fetch_add(1, Relaxed);
+        self.conn.close(CloseCode::ProtocolViolation, "too many frames before authentication", None);
+        false
+    }
+
+    /// Answers a request the broker failed: the broker's own text goes to the log, never to
+    /// the client, which gets `unavailable` and a fixed message.
+    fn unavailable(&self, reply_to: Option<u32>, error: &BrokerError) {
+        tracing::warn!(%error, "broker request failed");
+        self.error(reply_to, ErrorCode::Unavailable, UNAVAILABLE_MESSAGE);
     }
 
     fn bad_frame(&mut self) {
@@ -232,7 +277,11 @@ impl Session {
     }
 
     async fn on_text(&mut self, text: &str) {
-        let frame = match ClientFrame::decode(text) {
+        let decoded = ClientFrame::decode(text);
+        if !matches!(decoded, Ok(ClientFrame::Authenticate(_))) && !self.admit_before_auth() {
+            return;
+        }
+        let frame = match decoded {
             Ok(frame) => frame,
             Err(error) => {
                 self.bad_frame();
@@ -245,12 +294,17 @@ impl Session {
             return;
         }
         let Some(identity) = self.identity.clone() else {
+            self.bad_frame();
             self.error(frame.id(), ErrorCode::NotAuthenticated, "authenticate first");
             return;
         };
         match frame {
             ClientFrame::Subscribe(s) => self.subscribe(&identity, s).await,
             ClientFrame::Unsubscribe(u) => {
+                // Validated like `subscribe`: an unknown channel is refused and creates nothing.
+                if let Err((code, message)) = self.state.check_channel(&u.channel) {
+                    return self.error(u.id, code, message);
+                }
                 self.state.registry.unsubscribe(&self.conn, &identity.org, &u.channel, &u.subject, u.id).await;
             }
             ClientFrame::Publish(p) => self.publish(&identity, p).await,
@@ -274,7 +328,11 @@ impl Session {
                 let message = "a refreshed token must have the same sub and org";
                 return self.auth_failure(reply_to, AuthErrorCode::InvalidToken, message, CloseCode::Unauthorized);
             }
-            Some(_) => {}
+            Some(_) => {
+                if let Some(revoked) = self.revoked_by(&identity) {
+                    return self.revoke(reply_to, &revoked);
+                }
+            }
             None => {
                 if !self.state.connections.try_acquire(&identity.org, &identity.sub) {
                     let message = "too many connections for this user".to_owned();
@@ -286,12 +344,14 @@ impl Session {
                     );
                     return;
                 }
+                *self.user = Some((identity.org.clone(), identity.sub.clone()));
                 tracing::info!(org = %identity.org, sub = %identity.sub, "authenticated");
             }
         }
-        let grace = self.state.config.token_grace.as_millis() as u64;
-        let remaining = (identity.expires_at_ms + grace).saturating_sub(now_ms);
-        self.expires = Some(Instant::now() + Duration::from_millis(remaining));
+        // Saturating: a token may say it expires in the year 292 billion.
+        let grace = u64::try_from(self.state.config.token_grace.as_millis()).unwrap_or(u64::MAX);
+        let remaining = identity.expires_at_ms.saturating_add(grace).saturating_sub(now_ms);
+        self.expires = Instant::now().checked_add(Duration::from_millis(remaining));
         self.send(&ServerFrame::Authenticated(Authenticated {
             reply_to,
             connection_id: self.connection_id.clone(),
@@ -300,6 +360,32 @@ impl Session {
             expires_at: Timestamp::from_unix_millis(identity.expires_at_ms),
         }));
         self.identity = Some(Arc::new(identity));
+    }
+
+    /// The first held subscription that `refreshed` no longer allows, as `channel/subject`.
+    fn revoked_by(&self, refreshed: &Identity) -> Option<String> {
+        let held = self.conn.subscriptions.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut revoked: Vec<String> = held
+            .iter()
+            .filter(|(channel, subject)| !refreshed.subscribe.allows(channel, subject))
+            .map(
+                |(channel, subject)| {
+                    if subject.is_empty() { channel.to_string() } else { format!("{channel}/{subject}") }
+                },
+            )
+            .collect();
+        revoked.sort_unstable();
+        revoked.into_iter().next()
+    }
+
+    /// A refreshed token no longer allows a held subscription: permissions were revoked,
+    /// which ends the connection with 4503 after an `error` `forbidden` answering the
+    /// `authenticate` (docs/protocol.md §1). Nothing more is delivered under the old rights.
+    fn revoke(&mut self, reply_to: Option<u32>, revoked: &str) {
+        let message = format!("the refreshed token no longer allows the subscription to {revoked}");
+        tracing::info!(revoked, "refreshed token revokes a held subscription");
+        let frame = ServerFrame::Error(ErrorFrame { reply_to, code: ErrorCode::Forbidden, message });
+        self.conn.close_now(CloseCode::Forbidden, "permissions revoked", Some(Utf8Bytes::from(frame.to_json())));
     }
 
     async fn subscribe(&mut self, identity: &Identity, s: herald_event_types::frame::Subscribe) {
@@ -311,7 +397,7 @@ impl Session {
             return self.error(s.id, ErrorCode::Forbidden, message);
         }
         {
-            let held = self.conn.subscriptions.lock().expect("subscriptions lock");
+            let held = self.conn.subscriptions.lock().unwrap_or_else(PoisonError::into_inner);
             if held.len() >= self.state.config.max_subscriptions
                 && !held.contains(&(s.channel.clone(), s.subject.clone()))
             {
@@ -341,7 +427,7 @@ impl Session {
                 counter.fetch_add(1, Relaxed);
             }
             Ok(_) => {}
-            Err(error) => self.error(s.id, ErrorCode::Unavailable, error.to_string()),
+            Err(error) => self.unavailable(s.id, &error),
         }
     }
 
@@ -365,7 +451,7 @@ impl Session {
                 offset: appended.offset,
                 duplicate: appended.duplicate,
             })),
-            Err(error) => self.error(p.id, ErrorCode::Unavailable, error.to_string()),
+            Err(error) => self.unavailable(p.id, &error),
         }
     }
 }

@@ -7,7 +7,10 @@
 //! then flushes once (batching under load).
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::Mutex;
+use std::future::Future;
+use std::sync::{Mutex, PoisonError};
+use std::task::Poll;
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
@@ -17,6 +20,10 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
+
+/// 1011, "internal error": the hub gives up a connection it cannot serve (a failed or
+/// stalled write, a session that panicked).
+pub(crate) const SERVER_ERROR: CloseCode = CloseCode::Other(1011);
 
 /// What a push did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +88,7 @@ impl ConnHandle {
 
     /// Queues a text frame. Never waits.
     pub(crate) fn push(&self, frame: Utf8Bytes) -> Pushed {
-        let mut state = self.state.lock().expect("outbound lock");
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.closing.is_some() {
             return Pushed::Closing;
         }
@@ -103,7 +110,7 @@ impl ConnHandle {
     /// Queues a binary frame (the test-only echo endpoint; Herald itself sends text only).
     #[cfg(feature = "__echo")]
     pub(crate) fn push_binary(&self, bytes: bytes::Bytes) {
-        let mut state = self.state.lock().expect("outbound lock");
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.closing.is_none() {
             state.queue.push_back(Out::Binary(bytes));
             drop(state);
@@ -113,7 +120,7 @@ impl ConnHandle {
 
     /// Queues a WebSocket ping (not counted against the bound).
     pub(crate) fn ping(&self) {
-        let mut state = self.state.lock().expect("outbound lock");
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.closing.is_none() {
             state.queue.push_back(Out::Ping);
             drop(state);
@@ -135,7 +142,7 @@ impl ConnHandle {
     }
 
     fn close_inner(&self, code: CloseCode, reason: &'static str, last: Option<Utf8Bytes>, discard: bool) {
-        let mut state = self.state.lock().expect("outbound lock");
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.closing.is_none() {
             if discard {
                 state.queue.clear();
@@ -149,43 +156,77 @@ impl ConnHandle {
 
     /// Bytes that can still be queued before the connection overflows.
     pub(crate) fn free_bytes(&self) -> usize {
-        self.limit.saturating_sub(self.state.lock().expect("outbound lock").bytes)
+        self.limit.saturating_sub(self.state.lock().unwrap_or_else(PoisonError::into_inner).bytes)
     }
 
     /// Whether a close has been requested.
     pub(crate) fn is_closing(&self) -> bool {
-        self.state.lock().expect("outbound lock").closing.is_some()
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).closing.is_some()
     }
 
     /// The close that was requested, if any.
     pub(crate) fn closing(&self) -> Option<Closing> {
-        self.state.lock().expect("outbound lock").closing.clone()
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).closing.clone()
     }
 
     /// Moves every queued frame into `batch`; returns the close once the queue is empty and
     /// a close was requested.
     fn take(&self, batch: &mut Vec<Out>) -> Option<Closing> {
-        let mut state = self.state.lock().expect("outbound lock");
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         batch.extend(state.queue.drain(..));
         state.bytes = 0;
         if batch.is_empty() { state.closing.clone() } else { None }
     }
 }
 
+/// Why the writer stopped early.
+#[derive(Debug)]
+enum WriteFailed {
+    /// The socket failed.
+    Socket(axum::Error),
+    /// One write did not complete within the write timeout: the peer is not reading.
+    TimedOut,
+}
+
+/// Runs one socket write, giving up after `limit`. Most writes complete at once: the timer
+/// (and its clock read) is only set up when the first poll has to wait.
+async fn bounded<F>(limit: Duration, write: F) -> Result<(), WriteFailed>
+where
+    F: Future<Output = Result<(), axum::Error>>,
+{
+    let mut write = std::pin::pin!(write);
+    let first = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await;
+    let result = match first {
+        Poll::Ready(result) => result,
+        Poll::Pending => tokio::time::timeout(limit, write).await.map_err(|_| WriteFailed::TimedOut)?,
+    };
+    result.map_err(WriteFailed::Socket)
+}
+
 /// Drains `conn`'s queue into the socket until the connection closes. Fires `conn.done`
 /// when it returns.
-pub(crate) async fn write_loop(conn: &ConnHandle, mut sink: SplitSink<WebSocket, Message>, metrics: &Metrics) {
+///
+/// Every socket write (one frame, or a flush of what tungstenite buffered) must complete
+/// within `write_timeout`: a peer that stops reading fills the socket buffers, the write
+/// stalls, and the connection is given up (its queue dropped, no close frame: the socket
+/// cannot take one) instead of pinning the task, the socket and its queue forever.
+pub(crate) async fn write_loop(
+    conn: &ConnHandle,
+    mut sink: SplitSink<WebSocket, Message>,
+    metrics: &Metrics,
+    write_timeout: Duration,
+) {
     // Grows to the largest batch seen; an idle connection keeps it small.
     let mut batch = Vec::new();
-    let result: Result<(), axum::Error> = async {
+    let result: Result<(), WriteFailed> = async {
         loop {
             let notified = conn.wake.notified();
             if let Some(closing) = conn.take(&mut batch) {
                 if let Some(last) = closing.last {
-                    sink.feed(Message::Text(last)).await?;
+                    bounded(write_timeout, sink.feed(Message::Text(last))).await?;
                 }
                 let frame = CloseFrame { code: closing.code.as_u16(), reason: Utf8Bytes::from_static(closing.reason) };
-                sink.send(Message::Close(Some(frame))).await?;
+                bounded(write_timeout, sink.send(Message::Close(Some(frame)))).await?;
                 return Ok(());
             }
             if batch.is_empty() {
@@ -204,17 +245,25 @@ pub(crate) async fn write_loop(conn: &ConnHandle, mut sink: SplitSink<WebSocket,
                     Out::Binary(bytes) => Message::Binary(bytes),
                     Out::Ping => Message::Ping(Default::default()),
                 };
-                sink.feed(message).await?;
+                bounded(write_timeout, sink.feed(message)).await?;
             }
-            sink.flush().await?;
+            bounded(write_timeout, sink.flush()).await?;
             metrics.frames_out.fetch_add(frames, std::sync::atomic::Ordering::Relaxed);
             metrics.bytes_out.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
         }
     }
     .await;
-    if let Err(error) = result {
-        tracing::debug!(%error, "websocket write failed");
-        conn.close_now(CloseCode::Other(1011), "write failed", None);
+    match result {
+        Ok(()) => {}
+        Err(WriteFailed::Socket(error)) => {
+            tracing::debug!(%error, "websocket write failed");
+            conn.close_now(SERVER_ERROR, "write failed", None);
+        }
+        Err(WriteFailed::TimedOut) => {
+            tracing::info!(?write_timeout, "peer stopped reading: write timed out, connection dropped");
+            metrics.write_timeouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            conn.close_now(SERVER_ERROR, "write timed out", None);
+        }
     }
     conn.done.cancel();
 }

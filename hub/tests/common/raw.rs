@@ -29,6 +29,29 @@ impl RawClient {
         Self { stream }
     }
 
+    /// Like [`RawClient::connect`], with a receive buffer of about `bytes`.
+    pub async fn connect_small_window(addr: std::net::SocketAddr, bytes: u32) -> Self {
+        let (response, stream) = upgrade_request_small_window(addr, bytes).await;
+        assert_eq!(response.status, 101, "{}", String::from_utf8_lossy(&response.body));
+        Self { stream }
+    }
+
+    /// Reads and discards everything until the hub closes the TCP connection; `false` when
+    /// it is still open after `within`.
+    pub async fn drains_to_eof(&mut self, within: std::time::Duration) -> bool {
+        let mut buffer = vec![0u8; 64 * 1024];
+        tokio::time::timeout(within, async {
+            loop {
+                match self.stream.read(&mut buffer).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await
+        .is_ok()
+    }
+
     /// Writes one masked frame (clients must mask).
     pub async fn send_frame(&mut self, opcode: u8, payload: &[u8]) {
         let mut frame = vec![0x80 | opcode];
@@ -92,7 +115,18 @@ pub struct RawResponse {
 /// Sends a WebSocket upgrade request for `/ws` and reads the response head; for a non-101
 /// answer also the body (by `content-length`). The stream is returned for a 101 answer.
 pub async fn upgrade_request(addr: std::net::SocketAddr) -> (RawResponse, TcpStream) {
-    let mut stream = TcpStream::connect(addr).await.expect("tcp connect");
+    upgrade_request_on(TcpStream::connect(addr).await.expect("tcp connect"), addr).await
+}
+
+/// [`upgrade_request`] on a connection opened with a receive buffer of about `bytes` (the
+/// kernel's minimum at least): a peer that stops reading fills up after a few kilobytes.
+pub async fn upgrade_request_small_window(addr: std::net::SocketAddr, bytes: u32) -> (RawResponse, TcpStream) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(bytes).expect("SO_RCVBUF");
+    upgrade_request_on(socket.connect(addr).await.expect("tcp connect"), addr).await
+}
+
+async fn upgrade_request_on(mut stream: TcpStream, addr: std::net::SocketAddr) -> (RawResponse, TcpStream) {
     let request = format!(
         "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
