@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Autobahn|Testsuite conformance run of the hub's WebSocket layer (RELIABILITY.md §1).
+# Autobahn|Testsuite conformance run of the hub's WebSocket layer (docs/reliability.md,
+# battery rows 5 and 6; docs/operations.md §11).
 #
 #   ./scripts/autobahn.sh
 #
@@ -19,7 +20,7 @@
 # taken, and a last line `autobahn: N passed, N failed`. Exits non-zero on any failure.
 # Reports (HTML and JSON) and the hub's log stay in <autobahn dir>/reports/{raised,prod}/.
 #
-# Reference verdicts (RELIABILITY.md §1): 2 NON-STRICT (6.4.3, 6.4.4) and 3 INFORMATIONAL
+# Reference verdicts (docs/reliability.md, battery row 5): 2 NON-STRICT (6.4.3, 6.4.4) and 3 INFORMATIONAL
 # (7.1.6, 7.13.1, 7.13.2). (A protocol-error close now drains what was queued, so a valid
 # message followed at once by a bad frame is still echoed.)
 #

@@ -30,7 +30,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 # Size: npm binaryen's wasm-opt (never Debian's binaryen, which breaks externref tables:
-# TOOLCHAIN.md §3) takes the wasm from ~154 KB to ~124 KB gzipped.
+# docs/toolchain.md, "wasm-opt") takes the wasm from ~154 KB to ~124 KB gzipped.
 echo "--> wasm-opt -Oz (npm binaryen)"
 ./node_modules/.bin/wasm-opt -Oz --enable-reference-types --enable-bulk-memory \
   --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-multivalue \

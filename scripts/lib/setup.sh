@@ -7,7 +7,7 @@ ensure_wasm_target() {
   fi
 }
 
-# wasm-bindgen-test-runner at exactly the wasm-bindgen version of Cargo.lock (TOOLCHAIN.md:
+# wasm-bindgen-test-runner at exactly the wasm-bindgen version of Cargo.lock (docs/toolchain.md:
 # no --locked, which fails on this registry).
 ensure_wasm_bindgen_cli() {
   local want
@@ -25,7 +25,8 @@ ensure_chromium() {
   local sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  # --no-install-recommends and retries: the image deletes .debs between dpkg runs (TOOLCHAIN.md §11).
+  # --no-install-recommends and retries: the image deletes .debs between dpkg runs
+  # (docs/toolchain.md, "System packages").
   for _ in 1 2 3; do
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver && break
   done
@@ -58,7 +59,7 @@ ensure_faketime() {
   command -v faketime >/dev/null
 }
 
-# cargo-fuzz for the fuzz targets in fuzz/ (RELIABILITY.md F8: 0.13.2, about 1-2 min to build),
+# cargo-fuzz for the fuzz targets in fuzz/ (docs/toolchain.md: 0.13.2, about 1-2 min to build),
 # and the nightly toolchain it needs (libFuzzer's sanitizer flags are nightly-only).
 ensure_cargo_fuzz() {
   if ! rustup toolchain list | grep -q '^nightly'; then

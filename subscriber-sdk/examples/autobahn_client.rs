@@ -1,6 +1,9 @@
 //! Autobahn|Testsuite client-mode testee (`scripts/autobahn.sh`): the native driver's
-//! transport (tokio-tungstenite with the driver's default configuration) connects to
-//! `wstest -m fuzzingserver` and echoes every message of every case.
+//! transport (tokio-tungstenite) connects to `wstest -m fuzzingserver` and echoes every
+//! message of every case. It keeps tungstenite's default size limits (16 MiB frames, 64 MiB
+//! messages) because cases 9.* send messages of up to 16 MiB; the driver itself lowers both
+//! to `max_message_bytes` (1 MiB by default, docs/subscriber.md), which
+//! `subscriber-sdk/tests/message_size.rs` tests.
 //!
 //! ```text
 //! cargo run -p herald-subscriber --example autobahn_client -- ws://127.0.0.1:9001

@@ -150,6 +150,25 @@ impl ClientBuilder {
         self
     }
 
+    /// Largest message accepted from the hub, in bytes. Default 1 MiB
+    /// ([`DEFAULT_MAX_MESSAGE_BYTES`](crate::proto::DEFAULT_MAX_MESSAGE_BYTES)): 16 times the
+    /// hub's default per-event cap (64 KiB), and as large as the hub's default
+    /// per-connection queue, so no frame a default hub sends is refused. Raise it only
+    /// together with the hub's `max_event_bytes`.
+    ///
+    /// Failure: a larger message is not read to its end (natively, a frame whose header
+    /// announces more is refused before its payload arrives, so memory does not grow with
+    /// it). The client closes that connection with 1009, reports
+    /// [`Error::MessageTooBig`] through [`Client::on_error`], goes to
+    /// [`ConnectionState::Reconnecting`] and reconnects after the backoff delay, resuming
+    /// every subscription with `since`. A limit below the size of the hub's frames makes
+    /// every connection fail this way: each failure is reported, and retries follow the
+    /// backoff. Same as setting [`ProtoConfig::max_message_bytes`].
+    pub fn max_message_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_message_bytes = bytes;
+        self
+    }
+
     /// Events buffered per [`Subscription`] before it is told to resync. Default 1024.
     pub fn buffer(mut self, events: usize) -> Self {
         self.buffer = events.max(1);

@@ -41,6 +41,20 @@ pub enum Error {
     /// The network failed or the hub was unreachable. Retried with backoff.
     #[error("transport error: {0}")]
     Transport(String),
+    /// The hub (or something impersonating it) sent a message larger than the client's
+    /// limit ([`ClientBuilder::max_message_bytes`](crate::ClientBuilder::max_message_bytes),
+    /// default 1 MiB). The client did not read the rest of it: it closed that connection
+    /// with 1009 and reconnects with backoff, resuming every subscription with `since`.
+    /// Retryable; if it repeats, the hub sends frames larger than the limit (raise the limit
+    /// to at least the hub's largest frame) or the URL does not point at a Herald hub.
+    #[error("the hub sent a message of at least {size} bytes, over the client's limit of {limit}; reconnecting")]
+    MessageTooBig {
+        /// The message's size as far as it was read: the length a frame header announced,
+        /// or the bytes of a fragmented message so far.
+        size: usize,
+        /// The client's limit.
+        limit: usize,
+    },
     /// The client was closed by the application; create a new one.
     #[error("client closed")]
     ClientClosed,
@@ -50,7 +64,7 @@ impl Error {
     /// Whether trying again (later) can succeed without changing anything.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Auth { .. } | Self::Token(_) | Self::Transport(_) => true,
+            Self::Auth { .. } | Self::Token(_) | Self::Transport(_) | Self::MessageTooBig { .. } => true,
             Self::Refused { code, .. } => matches!(code, ErrorCode::RateLimited | ErrorCode::Unavailable),
             Self::Closed { code, .. } => code.is_none_or(CloseCode::can_reconnect),
             Self::ClientClosed => false,

@@ -21,14 +21,13 @@ struct Script {
 
 impl Script {
     fn new() -> Self {
+        Self::with_config(ProtoConfig::default())
+    }
+
+    fn with_config(config: ProtoConfig) -> Self {
         let now = Instant::now();
-        let mut script = Self {
-            proto: ClientProto::new(ProtoConfig::default(), now),
-            now,
-            sent: vec![],
-            actions: vec![],
-            events: vec![],
-        };
+        let mut script =
+            Self { proto: ClientProto::new(config, now), now, sent: vec![], actions: vec![], events: vec![] };
         script.pump();
         script
     }
@@ -357,6 +356,57 @@ fn silence_triggers_a_ping_then_a_reconnect() {
     s.advance(Duration::from_secs(10));
     let actions = s.take_actions();
     assert!(matches!(actions[..], [Action::Disconnect { .. }]), "{actions:?}");
+    s.closed(None);
+    assert!(matches!(s.proto.state(), ConnectionState::Reconnecting { .. }));
+}
+
+#[test]
+fn an_oversize_message_from_the_hub_is_refused_with_1009_and_resumed_after_backoff() {
+    let mut config = ProtoConfig::default();
+    config.max_message_bytes = 4096;
+    let mut s = Script::with_config(config);
+    let id = s.subscribe("pipeline", "");
+    s.connect();
+    s.answer_subscribes("e1", 0, false, 0);
+    s.event("pipeline", 1, "a");
+    s.take_events();
+    // Exactly at the limit: accepted (ignored, as any frame that does not decode).
+    s.recv(&" ".repeat(4096));
+    assert!(s.take_actions().is_empty());
+    assert_eq!(s.proto.state(), &ConnectionState::Connected);
+    // One byte over: refused, the connection is closed with 1009 and the error reported.
+    s.recv(&" ".repeat(4097));
+    let actions = s.take_actions();
+    assert!(matches!(actions[..], [Action::Disconnect { code: CloseCode::MessageTooBig, .. }]), "{actions:?}");
+    let errors: Vec<_> = s.take_events().into_iter().filter(|e| matches!(e, ProtoEvent::Error(_))).collect();
+    assert!(
+        matches!(&errors[..], [ProtoEvent::Error(herald_subscriber::Error::MessageTooBig { size: 4097, limit: 4096 })]),
+        "{errors:?}"
+    );
+    // The driver reports the socket gone: reconnect after the backoff, resume with `since`.
+    s.closed(None);
+    assert!(matches!(s.proto.state(), ConnectionState::Reconnecting { attempt: 1, .. }), "{:?}", s.proto.state());
+    s.fire_timer();
+    s.connect();
+    let sent = s.answer_subscribes("e1", 2, true, 1);
+    assert_eq!(since_of(&sent[0]), Some(1), "resumed after the last event seen");
+    s.event("pipeline", 2, "a");
+    assert_eq!(s.delivered(), vec![(2, vec![id], true)]);
+}
+
+#[test]
+fn a_transport_refusal_of_an_oversize_message_is_reported_like_a_text_one() {
+    let mut s = Script::new();
+    s.connect();
+    s.take_events();
+    s.proto.handle_message_too_big(s.now, 8 << 20);
+    s.pump();
+    let actions = s.take_actions();
+    assert!(matches!(actions[..], [Action::Disconnect { code: CloseCode::MessageTooBig, .. }]), "{actions:?}");
+    let limit = herald_subscriber::proto::DEFAULT_MAX_MESSAGE_BYTES;
+    assert!(
+        s.take_events().contains(&ProtoEvent::Error(herald_subscriber::Error::MessageTooBig { size: 8 << 20, limit }))
+    );
     s.closed(None);
     assert!(matches!(s.proto.state(), ConnectionState::Reconnecting { .. }));
 }

@@ -5,7 +5,7 @@
 //!
 //! Faults are set per direction ([`Direction::Up`]: client → upstream, [`Direction::Down`]:
 //! upstream → client) and apply at once to every open connection and to new ones. There is
-//! no toxiproxy server on these machines (`../shared/reference/RELIABILITY.md` F9); this is
+//! no toxiproxy server on these machines (`docs/toolchain.md`, "Fault injection"); this is
 //! the in-repo replacement.
 //!
 //! ```no_run

@@ -1,7 +1,7 @@
 //! The history checker: every scenario of the reliability battery records what was
 //! published, what the hub acknowledged and what each subscriber received, as one
 //! [`Record`] per line of JSON; [`check`] then proves the delivery contract of
-//! `docs/protocol.md` §6 held for the whole run:
+//! `docs/protocol.md` §10 held for the whole run:
 //!
 //! 1. **No lost acknowledged event.** Between two deliveries of one subscriber on one
 //!    channel, every event the hub acknowledged in that range (same epoch, subject matching

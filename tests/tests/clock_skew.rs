@@ -1,4 +1,4 @@
-//! Clock skew (RELIABILITY.md §3 row 24): the real `herald-hub` binary runs under `faketime`
+//! Clock skew (docs/reliability.md, battery row 24): the real `herald-hub` binary runs under `faketime`
 //! with its wall clock 3 s, 10 s or 10 min ahead or behind, and a 5 s `jwt_leeway`. Tokens
 //! are minted here at the real time. A token is accepted exactly when its `exp`/`nbf`/`iat`
 //! are within the leeway *of the hub's clock*, and refused with the documented `auth_error`

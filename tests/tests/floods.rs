@@ -1,4 +1,4 @@
-//! Floods against the hub's limits (RELIABILITY.md §3 rows 15 and 16), each while a victim
+//! Floods against the hub's limits (docs/reliability.md, battery rows 15 and 16), each while a victim
 //! tenant B receives a steady stream: an attacker in tenant A floods connections per user
 //! (close 4429), connections per address (HTTP 429 before the upgrade), subscriptions
 //! (`too_many_subscriptions`) and publishes (`rate_limited` on WebSocket and HTTP). Each limit

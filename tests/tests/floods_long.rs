@@ -1,4 +1,4 @@
-//! Long mode (RELIABILITY.md §3 rows 15 and 16, timing part): other tenants' publish→delivery
+//! Long mode (docs/reliability.md, battery rows 15 and 16, timing part): other tenants' publish→delivery
 //! p99 stays within 2× of baseline while tenant A floods each limit.
 //!
 //! `#[ignore]`d, so plain `cargo test` skips it (house rule: no timing assertions in default

@@ -1,4 +1,4 @@
-//! Deterministic network-fault simulations (RELIABILITY.md §3 row 9): the real hub (router,
+//! Deterministic network-fault simulations (docs/reliability.md, battery row 9): the real hub (router,
 //! auth, memory broker, connection code, served through `HubBuilder::spawn_on`) and the
 //! real subscriber SDK (connected through `ClientBuilder::connector`) run as turmoil hosts
 //! on a simulated network with simulated time. Every scenario runs over many seeds

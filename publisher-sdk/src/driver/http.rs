@@ -11,6 +11,13 @@ use crate::error::BuildError;
 use crate::event::Published;
 use crate::outbox::Entry;
 
+/// Most bytes of a response body the publisher reads from the hub: 1 MiB. The largest
+/// legitimate answer, the results of a 1000-event batch, is under 200 KiB; an error body is
+/// a few hundred bytes. A longer body (announced by `Content-Length`, or read so far) fails
+/// the request without reading on: the batch is retried after a backoff, with the same
+/// event ids (docs/publisher.md, "Response size limit").
+pub(crate) const MAX_RESPONSE_BYTES: usize = 1 << 20;
+
 pub(crate) struct HttpTransport {
     client: reqwest::Client,
     url: String,
@@ -69,6 +76,29 @@ fn encode_batch(batch: &mut [Entry]) -> String {
     body
 }
 
+/// The body of `response`, refused once it is known to exceed `limit` bytes: from its
+/// `Content-Length` before reading anything, or while reading. Dropping the response closes
+/// the connection, so what the hub still sends is never read.
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, BatchError> {
+    let status = response.status();
+    let too_large = |size: u64| {
+        let reason = format!("hub response of at least {size} bytes, over the limit of {limit}; retrying");
+        tracing::warn!(%status, size, limit, "{reason}");
+        BatchError::Retry(reason)
+    };
+    if let Some(length) = response.content_length().filter(|&length| length > limit as u64) {
+        return Err(too_large(length));
+    }
+    let mut body = Vec::with_capacity(response.content_length().map_or(0, |length| length as usize));
+    while let Some(chunk) = response.chunk().await.map_err(|e| BatchError::Retry(e.to_string()))? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large((body.len() + chunk.len()) as u64));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 impl BatchTransport for HttpTransport {
     fn needs_token(&self) -> bool {
         true
@@ -82,7 +112,7 @@ impl BatchTransport for HttpTransport {
         }
         let response = request.send().await.map_err(|e| BatchError::Retry(e.to_string()))?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| BatchError::Retry(e.to_string()))?;
+        let bytes = read_capped(response, MAX_RESPONSE_BYTES).await?;
         if status.is_success() {
             let results: Results = serde_json::from_slice(&bytes)
                 .map_err(|e| BatchError::Retry(format!("unexpected publish response: {e}")))?;

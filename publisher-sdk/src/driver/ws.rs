@@ -34,6 +34,9 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 const SILENCE_MARGIN: Duration = Duration::from_secs(10);
 /// Refresh a token this long before it expires (at most half its remaining lifetime).
 const REFRESH_MARGIN: Duration = Duration::from_secs(30);
+/// Largest message (and frame) read from the hub: 1 MiB (docs/publisher.md, "Response size
+/// limit").
+const MAX_MESSAGE_BYTES: usize = 1 << 20;
 
 /// Why a session ended.
 enum End {
@@ -151,7 +154,12 @@ async fn connect(url: &str, token: &str, config: &Config) -> Result<(Ws, Duratio
     request.headers_mut().insert("authorization", bearer);
     request.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static("herald.v1"));
     let attempt = async {
-        let ws_config = WebSocketConfig::default().max_message_size(Some(1 << 20));
+        // The hub only answers with small frames (acknowledgements, errors): 1 MiB per
+        // message and per frame, so a frame header announcing more is refused before its
+        // payload is read (the connection then fails and is retried with backoff).
+        let ws_config = WebSocketConfig::default()
+            .max_message_size(Some(MAX_MESSAGE_BYTES))
+            .max_frame_size(Some(MAX_MESSAGE_BYTES));
         let (mut ws, _) =
             tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true).await.map_err(other)?;
         loop {

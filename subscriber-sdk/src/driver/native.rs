@@ -4,6 +4,10 @@
 //! The core's clock is tokio's ([`now`]): the same as `std::time::now()` in
 //! production, and the runtime's paused or simulated time under `start_paused` tests and
 //! turmoil, so deadlines the core computes match the timers the driver sleeps on.
+//!
+//! Message size: tungstenite enforces [`ProtoConfig::max_message_bytes`] on every frame and
+//! message as it reads (a frame header announcing more is refused before its payload is
+//! read), and a refusal goes to [`ClientProto::handle_message_too_big`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,8 +15,9 @@ use std::pin::Pin;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use herald_event_types::CloseCode;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use super::{Core, Driver, seed, unix_ms};
@@ -37,16 +42,26 @@ fn now() -> Instant {
     tokio::time::Instant::now().into_std()
 }
 
-fn connect(url: String, connector: Option<Connector>) -> Connecting {
+/// tungstenite's limits for a client that accepts messages of at most `max_message_bytes`
+/// (one frame cannot be larger than the message it carries).
+fn ws_config(max_message_bytes: usize) -> WebSocketConfig {
+    WebSocketConfig::default().max_message_size(Some(max_message_bytes)).max_frame_size(Some(max_message_bytes))
+}
+
+fn connect(url: String, connector: Option<Connector>, max_message_bytes: usize) -> Connecting {
     Box::pin(async move {
         let mut request = url.as_str().into_client_request().map_err(|e| e.to_string())?;
         request.headers_mut().insert("sec-websocket-protocol", "herald.v1".parse().expect("static header"));
+        let config = Some(ws_config(max_message_bytes));
         let Some(connector) = connector else {
-            let (socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| e.to_string())?;
+            let (socket, _) = tokio_tungstenite::connect_async_with_config(request, config, false)
+                .await
+                .map_err(|e| e.to_string())?;
             return Ok(Box::new(socket) as Socket);
         };
         let transport = connector(ConnectTarget::parse(&url)?).await?;
-        let (socket, _) = tokio_tungstenite::client_async(request, transport).await.map_err(|e| e.to_string())?;
+        let (socket, _) =
+            tokio_tungstenite::client_async_with_config(request, transport, config).await.map_err(|e| e.to_string())?;
         Ok(Box::new(socket) as Socket)
     })
 }
@@ -54,6 +69,7 @@ fn connect(url: String, connector: Option<Connector>) -> Connecting {
 async fn run(driver: Driver) {
     let Driver { url, provider, config, mut commands, state, router, connector } = driver;
     let config = ProtoConfig { seed: seed(), ..config };
+    let max_message_bytes = config.max_message_bytes;
     let mut core = Core::new(ClientProto::new(config, now()), state, router);
     let mut socket: Option<Socket> = None;
     let mut connecting: Option<Connecting> = None;
@@ -74,7 +90,7 @@ async fn run(driver: Driver) {
         while let Some(action) = core.proto.poll_action() {
             match action {
                 Action::FetchToken => token = Some(provider()),
-                Action::Connect => connecting = Some(connect(url.clone(), connector.clone())),
+                Action::Connect => connecting = Some(connect(url.clone(), connector.clone(), max_message_bytes)),
                 Action::Disconnect { code, reason } => {
                     connecting = None;
                     if let Some(mut ws) = socket.take() {
@@ -131,6 +147,11 @@ async fn run(driver: Driver) {
                         core.proto.handle_closed(now, code, &reason);
                     }
                     Some(Ok(_)) => core.proto.handle_activity(now),
+                    // Refused while reading; the core closes the socket with 1009 (its
+                    // `Disconnect` action above) and reconnects with backoff.
+                    Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, .. }))) => {
+                        core.proto.handle_message_too_big(now, size);
+                    }
                     Some(Err(error)) => {
                         socket = None;
                         core.proto.handle_closed(now, None, &error.to_string());

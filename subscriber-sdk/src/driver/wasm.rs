@@ -1,6 +1,6 @@
 //! The wasm32 driver: `web_sys::WebSocket` with its handlers set through `set_on*` and
 //! cleared before the socket and its closures are dropped (gloo-net's `Drop` relies on
-//! `CloseEvent`, which Node lacks: see TOOLCHAIN.md), `gloo-timers` for the core's timer,
+//! `CloseEvent`, which Node lacks: see docs/toolchain.md), `gloo-timers` for the core's timer,
 //! and one `spawn_local` task.
 
 use herald_event_types::CloseCode;

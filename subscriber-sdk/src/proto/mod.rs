@@ -30,6 +30,9 @@ use crate::error::Error;
 use crate::time::{Duration, Instant};
 use subscriptions::Table;
 
+/// The default of [`ProtoConfig::max_message_bytes`]: 1 MiB.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1 << 20;
+
 /// Settings of the core. Every field documents its default.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -48,6 +51,15 @@ pub struct ProtoConfig {
     pub heartbeat: Duration,
     /// Time allowed from starting to connect until authenticated. Default 15 s.
     pub connect_timeout: Duration,
+    /// Largest message accepted from the hub, in bytes. Default 1 MiB (1,048,576): 16 times
+    /// the hub's default per-event cap (`max_event_bytes`, 64 KiB, so an `event` frame is at
+    /// most about 64 KiB), and the hub's default per-connection queue (`client_queue_bytes`,
+    /// 1 MiB), which no single frame a default hub delivers can exceed. A larger message
+    /// closes the connection with 1009, reports [`Error::MessageTooBig`] and reconnects with
+    /// backoff (docs/subscriber.md, "Message size limit"). The native driver enforces it
+    /// while reading (a frame header announcing more is refused before its payload is
+    /// read); [`ClientProto::handle_text`] checks it too, for drivers that cannot.
+    pub max_message_bytes: usize,
     /// Seed of the jitter generator. Drivers set it from the platform's randomness.
     pub seed: u64,
 }
@@ -61,6 +73,7 @@ impl Default for ProtoConfig {
             pong_timeout: Duration::from_secs(10),
             heartbeat: Duration::from_secs(25),
             connect_timeout: Duration::from_secs(15),
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             seed: 0x5EED,
         }
     }
@@ -263,12 +276,32 @@ impl ClientProto {
     }
 
     /// A text frame arrived. Frames that do not decode are ignored (a newer hub may send
-    /// frame types this version does not know).
+    /// frame types this version does not know). A text longer than
+    /// [`ProtoConfig::max_message_bytes`] is refused as by
+    /// [`ClientProto::handle_message_too_big`].
     pub fn handle_text(&mut self, now: Instant, text: &str) {
         self.handle_activity(now);
+        if text.len() > self.config.max_message_bytes {
+            self.handle_message_too_big(now, text.len());
+            return;
+        }
         if let Ok(frame) = ServerFrame::decode(text) {
             self.handle_frame(now, frame);
         }
+    }
+
+    /// The transport refused a message from the hub of (at least) `size` bytes, over
+    /// [`ProtoConfig::max_message_bytes`]. The core reports [`Error::MessageTooBig`], asks the
+    /// driver to close the connection with 1009 ([`Action::Disconnect`]) and reconnects
+    /// after the backoff delay, like after a dead connection. Ignored when no connection
+    /// is open.
+    pub fn handle_message_too_big(&mut self, now: Instant, size: usize) {
+        if !matches!(self.phase, Phase::Authenticating { .. } | Phase::Open { .. }) {
+            return;
+        }
+        let _ = now; // a refused message does not count as hearing from the hub
+        let limit = self.config.max_message_bytes;
+        self.drop_connection(CloseCode::MessageTooBig, "message too big", Error::MessageTooBig { size, limit });
     }
 
     /// A decoded frame arrived.
@@ -397,11 +430,16 @@ impl ClientProto {
             Phase::Connecting { since } | Phase::Authenticating { since }
                 if now >= since + self.config.connect_timeout =>
             {
-                self.drop_connection("connect timeout");
+                self.drop_connection(
+                    CloseCode::Other(4000),
+                    "connect timeout",
+                    Error::Transport("connect timeout".into()),
+                );
             }
             Phase::Open { .. } => {
                 if now >= self.last_rx + self.heartbeat + self.config.pong_timeout {
-                    self.drop_connection("heartbeat timeout");
+                    let error = Error::Transport("heartbeat timeout".into());
+                    self.drop_connection(CloseCode::Other(4000), "heartbeat timeout", error);
                     return;
                 }
                 if now >= self.last_rx + self.heartbeat && !self.ping_outstanding {
@@ -419,11 +457,12 @@ impl ClientProto {
         }
     }
 
-    /// Gives up on the current socket (dead or stuck) and reconnects after it closes.
-    fn drop_connection(&mut self, reason: &'static str) {
-        self.actions.push_back(Action::Disconnect { code: CloseCode::Other(4000), reason });
+    /// Gives up on the current socket (dead, stuck or misbehaving): closes it with `code`,
+    /// reports `error` and reconnects after the backoff delay once it is closed.
+    fn drop_connection(&mut self, code: CloseCode, reason: &'static str, error: Error) {
+        self.actions.push_back(Action::Disconnect { code, reason });
         self.phase = Phase::Disconnecting { reconnect: true };
-        self.events.push_back(ProtoEvent::Error(Error::Transport(reason.to_owned())));
+        self.events.push_back(ProtoEvent::Error(error));
     }
 
     // ---- outputs --------------------------------------------------------------------
