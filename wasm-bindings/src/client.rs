@@ -46,7 +46,8 @@ export interface ConnectionStateSnapshot {
 
 /** Stable codes of `HeraldError.code`. */
 export type HeraldErrorCode =
-  | "invalid_argument" | "auth" | "token" | "refused" | "closed" | "transport" | "client_closed" | "unknown";
+  | "invalid_argument" | "auth" | "token" | "refused" | "closed" | "transport" | "client_closed"
+  | "message_too_big" | "unknown";
 
 /** The one error shape of the package: an `Error` named `HeraldError`. */
 export interface HeraldError extends Error {

@@ -30,7 +30,7 @@ pub(crate) fn invalid(message: impl std::fmt::Display) -> JsValue {
 }
 
 /// An SDK error as a `HeraldError`. Codes: `auth`, `token`, `refused`, `closed`,
-/// `transport`, `client_closed`, `unknown`.
+/// `transport`, `client_closed`, `message_too_big`, `unknown`.
 pub(crate) fn from_sdk(error: &Error) -> JsValue {
     let message = error.to_string();
     let retryable = error.is_retryable();
@@ -41,6 +41,8 @@ pub(crate) fn from_sdk(error: &Error) -> JsValue {
         Error::Closed { .. } => ("closed", None),
         Error::Transport(_) => ("transport", None),
         Error::ClientClosed => ("client_closed", None),
+        // The hub sent more than the client's limit: it closed that connection and reconnects.
+        Error::MessageTooBig { .. } => ("message_too_big", None),
         _ => ("unknown", None),
     };
     let value = js_error(code, &message, retryable, detail.as_deref());
