@@ -354,6 +354,10 @@ impl Session {
                 return self.error(p.id, code, message);
             }
         };
+        if let Err((code, message)) = self.state.check_event_size(&p.event) {
+            self.state.metrics.publish_rejected.fetch_add(1, Relaxed);
+            return self.error(p.id, code, message);
+        }
         if !self.state.rate.try_take(&identity.org, &identity.sub, 1, received) {
             self.state.metrics.publish_rejected.fetch_add(1, Relaxed);
             return self.error(p.id, ErrorCode::RateLimited, "publish rate limit exceeded; retry later");
