@@ -86,7 +86,8 @@ pub struct Settings {
     #[arg(long, env = "HERALD_MAX_HTTP_BODY_BYTES")]
     pub max_http_body_bytes: Option<usize>,
 
-    /// Per-connection outbound queue bound, in bytes; overflow closes the connection with 4409. Default 1048576.
+    /// Per-connection outbound queue bound, in bytes; overflow closes the connection with 4409. At least
+    /// 4 × max_event_bytes. Default 1048576.
     #[arg(long, env = "HERALD_CLIENT_QUEUE_BYTES")]
     pub client_queue_bytes: Option<usize>,
 
@@ -265,7 +266,8 @@ pub struct Config {
     pub max_message_bytes: usize,
     /// Largest HTTP body, in bytes. Default 1 MiB.
     pub max_http_body_bytes: usize,
-    /// Outbound queue bound per connection, in bytes. Default 1 MiB.
+    /// Outbound queue bound per connection, in bytes. Default 1 MiB. At least 4 ×
+    /// `max_event_bytes` ([`Config::validate`]).
     pub client_queue_bytes: usize,
     /// Subscriptions per connection. Default 128.
     pub max_subscriptions: usize,
