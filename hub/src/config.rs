@@ -4,7 +4,7 @@
 //! Every option is one field of [`Settings`] (what the user wrote) and of [`Config`] (what
 //! the hub runs with). `herald-hub --help` and `docs/operations.md` list them all.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -86,7 +86,8 @@ pub struct Settings {
     #[arg(long, env = "HERALD_MAX_HTTP_BODY_BYTES")]
     pub max_http_body_bytes: Option<usize>,
 
-    /// Per-connection outbound queue bound, in bytes; overflow closes the connection with 4409. Default 1048576.
+    /// Per-connection outbound queue bound, in bytes; overflow closes the connection with 4409. At least
+    /// 4 × max_event_bytes. Default 1048576.
     #[arg(long, env = "HERALD_CLIENT_QUEUE_BYTES")]
     pub client_queue_bytes: Option<usize>,
 
@@ -104,6 +105,43 @@ pub struct Settings {
     /// connection comes from the proxy's address). Default 256.
     #[arg(long, env = "HERALD_MAX_CONNECTIONS_PER_IP")]
     pub max_connections_per_ip: Option<usize>,
+
+    /// Largest event accepted on any publish path (WebSocket, HTTP, in-process), measured as
+    /// its serialised envelope, in bytes; a larger one gets `too_large` (HTTP 413).
+    /// `client_queue_bytes` must be at least 4 times this. Default 65536.
+    #[arg(long, env = "HERALD_MAX_EVENT_BYTES")]
+    pub max_event_bytes: Option<usize>,
+
+    /// HTTP requests handled at once, HTTP/1 and HTTP/2 together (WebSocket upgrades count until
+    /// their 101); one more gets 503 `unavailable`. `/healthz` is never refused. Default 1024.
+    #[arg(long, env = "HERALD_MAX_HTTP_IN_FLIGHT")]
+    pub max_http_in_flight: Option<usize>,
+
+    /// Comma-separated CIDRs (or single addresses) of reverse proxies. Only for a TCP peer inside
+    /// one of them is the client address taken from the forwarding header (right-most untrusted
+    /// hop). Default: none, the TCP peer is the client.
+    #[arg(long, env = "HERALD_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<String>>,
+
+    /// The header the trusted proxies set: `x-forwarded-for` (default) or `forwarded` (RFC 7239).
+    /// The other one is ignored.
+    #[arg(long, env = "HERALD_FORWARDED_HEADER")]
+    pub forwarded_header: Option<ForwardedHeader>,
+
+    /// Failed authentications per client address within `auth_failure_window_ms`; once reached,
+    /// requests and upgrades from that address get 429 `rate_limited` until the window passes.
+    /// 0 turns the limit off. Default 30.
+    #[arg(long, env = "HERALD_MAX_AUTH_FAILURES_PER_IP")]
+    pub max_auth_failures_per_ip: Option<u32>,
+
+    /// The window of `max_auth_failures_per_ip`, in milliseconds. Default 60000.
+    #[arg(long, env = "HERALD_AUTH_FAILURE_WINDOW_MS")]
+    pub auth_failure_window_ms: Option<u64>,
+
+    /// History reads per second per client address, burst one second's worth; more get 429
+    /// `rate_limited`. 0 turns the limit off. Default 20.
+    #[arg(long, env = "HERALD_HISTORY_RATE_PER_IP")]
+    pub history_rate_per_ip: Option<u32>,
 
     /// Publishes per second per token (org, sub), burst one second's worth; excess gets `rate_limited`. Default 1000.
     #[arg(long, env = "HERALD_PUBLISH_RATE")]
@@ -199,6 +237,20 @@ pub enum LogFormat {
     Json,
 }
 
+/// The header from which a trusted proxy's client address is read (`HERALD_FORWARDED_HEADER`).
+///
+/// Only the configured one is read: a proxy that appends to one of them passes the other
+/// through unchanged, so trusting both would let a client choose its address.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1, proxy2` (nginx, HAProxy, most load balancers). Default.
+    #[default]
+    XForwardedFor,
+    /// `Forwarded: for=client, for="[2001:db8::1]:4711"` (RFC 7239).
+    Forwarded,
+}
+
 /// The configuration the hub runs with. Build it with [`Config::from_settings`], or start
 /// from [`Config::default`] (which has no key) and set fields.
 #[derive(Debug, Clone)]
@@ -220,7 +272,8 @@ pub struct Config {
     pub max_message_bytes: usize,
     /// Largest HTTP body, in bytes. Default 1 MiB.
     pub max_http_body_bytes: usize,
-    /// Outbound queue bound per connection, in bytes. Default 1 MiB.
+    /// Outbound queue bound per connection, in bytes. Default 1 MiB. At least 4 ×
+    /// `max_event_bytes` ([`Config::validate`]).
     pub client_queue_bytes: usize,
     /// Subscriptions per connection. Default 128.
     pub max_subscriptions: usize,
@@ -231,6 +284,27 @@ pub struct Config {
     /// four users at the per-user default behind one address (a NAT, a service host), while
     /// one address can pin at most about 3 MB of idle-connection memory.
     pub max_connections_per_ip: usize,
+    /// Largest event on any publish path, measured as the serialised envelope, in bytes;
+    /// larger ones are refused with `too_large` (HTTP 413). Default 65536. [`Config::validate`]
+    /// requires `client_queue_bytes >= 4 × max_event_bytes`, so one event can never overflow
+    /// a subscriber's queue on its own.
+    pub max_event_bytes: usize,
+    /// HTTP requests handled at once (HTTP/1 and HTTP/2 together; `/healthz` excepted); one
+    /// more gets 503 `unavailable` with `Retry-After: 1`. At least 1. Default 1024.
+    pub max_http_in_flight: usize,
+    /// Reverse proxies whose forwarding header gives the client address. Default empty: the
+    /// TCP peer is always the client and forwarding headers are ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Which forwarding header trusted proxies set. Default `X-Forwarded-For`.
+    pub forwarded_header: ForwardedHeader,
+    /// Failed authentications per client address within `auth_failure_window` before the
+    /// address gets 429 `rate_limited` until the window passes. `0` turns it off. Default 30.
+    pub max_auth_failures_per_ip: u32,
+    /// The window of `max_auth_failures_per_ip`. Default 60 s.
+    pub auth_failure_window: Duration,
+    /// History reads per second per client address, burst one second's worth; more get 429.
+    /// `0` turns it off. Default 20.
+    pub history_rate_per_ip: u32,
     /// Publishes per second per token. Default 1000.
     pub publish_rate: u32,
     /// Allowed Origins; `None` allows any. Default `None`.
@@ -272,6 +346,13 @@ impl Default for Config {
             max_subscriptions: 128,
             max_connections_per_user: 64,
             max_connections_per_ip: 256,
+            max_event_bytes: 65_536,
+            max_http_in_flight: 1024,
+            trusted_proxies: Vec::new(),
+            forwarded_header: ForwardedHeader::XForwardedFor,
+            max_auth_failures_per_ip: 30,
+            auth_failure_window: Duration::from_secs(60),
+            history_rate_per_ip: 20,
             publish_rate: 1000,
             allowed_origins: None,
             channels: EventCategory::ALL.iter().map(|c| c.channel()).collect(),
@@ -352,6 +433,13 @@ impl Settings {
             max_subscriptions,
             max_connections_per_user,
             max_connections_per_ip,
+            max_event_bytes,
+            max_http_in_flight,
+            trusted_proxies,
+            forwarded_header,
+            max_auth_failures_per_ip,
+            auth_failure_window_ms,
+            history_rate_per_ip,
             publish_rate,
             allowed_origins,
             history_size,
@@ -420,7 +508,7 @@ impl Config {
         let positive = |name: &str, value: usize| {
             if value == 0 { Err(ConfigError::Invalid(format!("{name} must be at least 1"))) } else { Ok(value) }
         };
-        Ok(Self {
+        let config = Self {
             listen: settings.listen.unwrap_or(d.listen),
             auth: Some(AuthConfig {
                 key,
@@ -453,6 +541,13 @@ impl Config {
                 settings.max_connections_per_user.unwrap_or(d.max_connections_per_user),
             )?,
             max_connections_per_ip: settings.max_connections_per_ip.unwrap_or(d.max_connections_per_ip),
+            max_event_bytes: settings.max_event_bytes.unwrap_or(d.max_event_bytes),
+            max_http_in_flight: settings.max_http_in_flight.unwrap_or(d.max_http_in_flight),
+            trusted_proxies: trusted_proxies(settings.trusted_proxies.as_deref())?,
+            forwarded_header: settings.forwarded_header.unwrap_or_default(),
+            max_auth_failures_per_ip: settings.max_auth_failures_per_ip.unwrap_or(d.max_auth_failures_per_ip),
+            auth_failure_window: ms(settings.auth_failure_window_ms, d.auth_failure_window),
+            history_rate_per_ip: settings.history_rate_per_ip.unwrap_or(d.history_rate_per_ip),
             publish_rate: positive("HERALD_PUBLISH_RATE", settings.publish_rate.unwrap_or(d.publish_rate) as usize)?
                 as u32,
             allowed_origins: settings
@@ -472,8 +567,69 @@ impl Config {
             write_timeout: ms(settings.write_timeout_ms, d.write_timeout).max(Duration::from_millis(1)),
             dev_token_secret: if settings.dev { dev_secret_bytes } else { None },
             log_format: settings.log_format.unwrap_or_default(),
-        })
+        };
+        config.validate()?;
+        Ok(config)
     }
+
+    /// Checks the options that depend on each other. [`Config::from_settings`] and
+    /// [`HubBuilder::spawn`](crate::HubBuilder::spawn) call it; a hub never starts with a
+    /// configuration it refuses.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the options when `max_event_bytes` or
+    /// `max_http_in_flight` is 0, when `client_queue_bytes` is less than
+    /// 4 × `max_event_bytes` (one event could then overflow a subscriber's
+    /// queue and close every subscriber of its channel with 4409), or when the auth-failure
+    /// window is zero while the limit is on.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_event_bytes == 0 {
+            return Err(ConfigError::Invalid("max_event_bytes (HERALD_MAX_EVENT_BYTES) must be at least 1".into()));
+        }
+        if self.max_http_in_flight == 0 {
+            return Err(ConfigError::Invalid(
+                "max_http_in_flight (HERALD_MAX_HTTP_IN_FLIGHT) must be at least 1".into(),
+            ));
+        }
+        let needed = self.max_event_bytes.saturating_mul(QUEUE_EVENTS);
+        if self.client_queue_bytes < needed {
+            return Err(ConfigError::Invalid(format!(
+                "client_queue_bytes (HERALD_CLIENT_QUEUE_BYTES) is {} but must be at least {QUEUE_EVENTS} × \
+                 max_event_bytes (HERALD_MAX_EVENT_BYTES, {}) = {needed}: raise the queue or lower the event limit",
+                self.client_queue_bytes, self.max_event_bytes
+            )));
+        }
+        if self.max_auth_failures_per_ip > 0 && self.auth_failure_window.is_zero() {
+            return Err(ConfigError::Invalid(
+                "auth_failure_window_ms (HERALD_AUTH_FAILURE_WINDOW_MS) must be at least 1 \
+                 (or set HERALD_MAX_AUTH_FAILURES_PER_IP=0 to turn the limit off)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How many of the largest events a connection's outbound queue must hold at least
+/// (`client_queue_bytes >= QUEUE_EVENTS × max_event_bytes`).
+const QUEUE_EVENTS: usize = 4;
+
+/// Parses `HERALD_TRUSTED_PROXIES`: CIDRs (`10.0.0.0/8`, `2001:db8::/32`) or single
+/// addresses (`/32` or `/128`); empty entries are skipped.
+fn trusted_proxies(setting: Option<&[String]>) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    let mut nets = Vec::new();
+    for entry in setting.into_iter().flatten().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+        let net = match entry.parse::<ipnet::IpNet>() {
+            Ok(net) => net.trunc(),
+            Err(_) => entry.parse::<IpAddr>().map(ipnet::IpNet::from).map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "HERALD_TRUSTED_PROXIES: {entry:?} is not an address or a CIDR such as 10.0.0.0/8"
+                ))
+            })?,
+        };
+        nets.push(net);
+    }
+    Ok(nets)
 }
 
 /// `None` for the memory broker, the URL for Redis; an error for anything else.
@@ -518,6 +674,72 @@ mod tests {
         let flag = Settings { max_connections_per_ip: Some(8), ..key() };
         let file: Settings = toml::from_str("max_connections_per_ip = 3").unwrap();
         assert_eq!(Config::from_settings(&flag.or(file), None).unwrap().max_connections_per_ip, 8);
+    }
+
+    #[test]
+    fn a_queue_smaller_than_four_events_is_refused_naming_both_options() {
+        let key = || Settings { jwt_secret: Some("s".into()), ..Default::default() };
+        let config = Config::from_settings(&key(), None).unwrap();
+        assert_eq!((config.max_event_bytes, config.client_queue_bytes), (65_536, 1 << 20));
+        let small_queue = Settings { client_queue_bytes: Some(4 * 65_536 - 1), ..key() };
+        let error = Config::from_settings(&small_queue, None).unwrap_err().to_string();
+        assert!(error.contains("HERALD_CLIENT_QUEUE_BYTES") && error.contains("HERALD_MAX_EVENT_BYTES"), "{error}");
+        let fits = Settings { client_queue_bytes: Some(4 * 65_536), ..key() };
+        assert!(Config::from_settings(&fits, None).is_ok());
+        let smaller_events =
+            Settings { client_queue_bytes: Some(64 * 1024), max_event_bytes: Some(16 * 1024), ..key() };
+        assert!(Config::from_settings(&smaller_events, None).is_ok());
+        // A Config built in code is checked too (HubBuilder::spawn calls validate).
+        let mut config = Config { max_event_bytes: 1 << 20, ..Config::default() };
+        assert!(matches!(config.validate(), Err(ConfigError::Invalid(_))));
+        config.max_event_bytes = 0;
+        assert!(config.validate().unwrap_err().to_string().contains("HERALD_MAX_EVENT_BYTES"));
+        let no_flight = Settings { max_http_in_flight: Some(0), ..key() };
+        assert!(Config::from_settings(&no_flight, None).unwrap_err().to_string().contains("HERALD_MAX_HTTP_IN_FLIGHT"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidrs_or_addresses_and_default_to_none() {
+        let key = || Settings { jwt_secret: Some("s".into()), ..Default::default() };
+        let config = Config::from_settings(&key(), None).unwrap();
+        assert!(config.trusted_proxies.is_empty());
+        assert_eq!(config.forwarded_header, ForwardedHeader::XForwardedFor);
+        let list = |items: &[&str]| Settings {
+            trusted_proxies: Some(items.iter().map(|s| (*s).to_owned()).collect()),
+            ..key()
+        };
+        let config =
+            Config::from_settings(&list(&["10.0.0.0/8", " 192.0.2.7 ", "", "2001:db8::/32", "10.1.2.3/16"]), None)
+                .unwrap();
+        let nets: Vec<String> = config.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32", "10.1.0.0/16"]);
+        for bad in ["10.0.0.0/33", "proxy.local", "10.0.0.0/"] {
+            let error = Config::from_settings(&list(&[bad]), None).unwrap_err().to_string();
+            assert!(error.contains("HERALD_TRUSTED_PROXIES"), "{bad}: {error}");
+        }
+        let file: Settings =
+            toml::from_str("trusted_proxies = [\"10.0.0.0/8\"]\nforwarded_header = \"forwarded\"").unwrap();
+        let config = Config::from_settings(&key().or(file), None).unwrap();
+        assert_eq!((config.trusted_proxies.len(), config.forwarded_header), (1, ForwardedHeader::Forwarded));
+    }
+
+    #[test]
+    fn per_address_limits_default_on_and_0_turns_them_off() {
+        let key = || Settings { jwt_secret: Some("s".into()), ..Default::default() };
+        let config = Config::from_settings(&key(), None).unwrap();
+        assert_eq!(
+            (config.max_auth_failures_per_ip, config.auth_failure_window, config.history_rate_per_ip),
+            (30, Duration::from_secs(60), 20)
+        );
+        assert_eq!(config.max_http_in_flight, 1024);
+        let file: Settings = toml::from_str(
+            "max_auth_failures_per_ip = 0\nauth_failure_window_ms = 0\nhistory_rate_per_ip = 0\nmax_http_in_flight = 8",
+        )
+        .unwrap();
+        let config = Config::from_settings(&key().or(file), None).unwrap();
+        assert_eq!((config.max_auth_failures_per_ip, config.history_rate_per_ip, config.max_http_in_flight), (0, 0, 8));
+        let zero_window = Settings { auth_failure_window_ms: Some(0), ..key() };
+        assert!(Config::from_settings(&zero_window, None).unwrap_err().to_string().contains("AUTH_FAILURE_WINDOW"));
     }
 
     #[test]

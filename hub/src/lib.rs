@@ -39,5 +39,5 @@ mod server;
 mod sim;
 mod state;
 
-pub use config::{Config, ConfigError, LogFormat, Settings};
+pub use config::{Config, ConfigError, ForwardedHeader, LogFormat, Settings};
 pub use server::{Hub, HubBuilder, HubError, HubHandle, PublishOutcome, PublishRejected, RunningHub};

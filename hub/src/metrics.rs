@@ -34,6 +34,13 @@ pub struct Metrics {
     pub(crate) write_timeouts: AtomicU64,
     /// (tenant, channel) slots in the subscription registry (never removed).
     pub(crate) channel_slots: AtomicI64,
+    /// HTTP requests and upgrades refused with 429 while their address is blocked for failed
+    /// authentications (`max_auth_failures_per_ip`).
+    pub(crate) auth_blocked: AtomicU64,
+    /// History reads refused with 429 by `history_rate_per_ip`.
+    pub(crate) history_rate_limited: AtomicU64,
+    /// HTTP requests refused with 503 by `max_http_in_flight`.
+    pub(crate) http_in_flight_refused: AtomicU64,
     latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_nanos: AtomicU64,
@@ -164,6 +171,24 @@ impl Metrics {
             "gauge",
             "(tenant, channel) pairs with subscription state; bounded by tenants x configured channels.",
             self.channel_slots.load(Relaxed).to_string(),
+        );
+        metric(
+            "herald_auth_blocked_total",
+            "counter",
+            "HTTP requests and WebSocket upgrades refused with 429 after too many failed authentications from their address.",
+            self.auth_blocked.load(Relaxed).to_string(),
+        );
+        metric(
+            "herald_history_rate_limited_total",
+            "counter",
+            "History reads refused with 429 by history_rate_per_ip.",
+            self.history_rate_limited.load(Relaxed).to_string(),
+        );
+        metric(
+            "herald_http_in_flight_refused_total",
+            "counter",
+            "HTTP requests refused with 503 by max_http_in_flight.",
+            self.http_in_flight_refused.load(Relaxed).to_string(),
         );
         let _ = write!(
             out,

@@ -27,6 +27,9 @@ use crate::state::HubState;
 
 /// How long shutdown waits for connections to finish their closing handshakes.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// Concurrent streams per HTTP/2 connection (the minimum RFC 9113 recommends). All streams
+/// of all connections also share `max_http_in_flight`.
+const HTTP2_MAX_STREAMS: u32 = 100;
 
 /// Entry point for running a hub.
 ///
@@ -109,9 +112,10 @@ impl HubBuilder {
     /// Binds and starts serving in the background.
     ///
     /// # Errors
-    /// [`HubError`] when no key is configured, the key is unusable, or the address cannot
-    /// be bound.
+    /// [`HubError`] when no key is configured, the key is unusable, the configuration fails
+    /// [`Config::validate`], or the address cannot be bound.
     pub async fn spawn(self) -> Result<RunningHub, HubError> {
+        self.config.validate()?;
         let auth = Authenticator::new(self.config.auth.clone().ok_or(ConfigError::NoKey)?)?;
         let listen = self.config.listen;
         let listener = TcpListener::bind(listen).await.map_err(|source| HubError::Bind { addr: listen, source })?;
@@ -134,8 +138,8 @@ impl HubBuilder {
     /// call [`HubBuilder::spawn`].
     ///
     /// # Errors
-    /// [`HubError`] when no key is configured, the key or the broker is unusable, or
-    /// `listener.local_addr()` fails ([`HubError::Bind`], with `Config::listen` as the
+    /// [`HubError`] when no key is configured, the key or the broker is unusable, the
+    /// configuration fails [`Config::validate`], or `listener.local_addr()` fails ([`HubError::Bind`], with `Config::listen` as the
     /// address).
     ///
     /// # Panics
@@ -145,6 +149,7 @@ impl HubBuilder {
     where
         L: axum::serve::Listener<Addr = SocketAddr>,
     {
+        self.config.validate()?;
         let auth = Authenticator::new(self.config.auth.clone().ok_or(ConfigError::NoKey)?)?;
         let listen = self.config.listen;
         let addr = listener.local_addr().map_err(|source| HubError::Bind { addr: listen, source })?;
@@ -157,6 +162,11 @@ impl HubBuilder {
     /// The shared state: broker, registry, metrics.
     fn state(self, auth: Authenticator) -> Result<Arc<HubState>, HubError> {
         let config = self.config;
+        if config.trusted_proxies.iter().any(|net| net.prefix_len() == 0) {
+            tracing::warn!(
+                "HERALD_TRUSTED_PROXIES trusts every address: any client can choose the address the per-address limits see"
+            );
+        }
         let metrics = Arc::new(Metrics::default());
         let broker = match &config.broker {
             None => BrokerKind::Memory(MemoryBroker::new(config.memory.clone())),
@@ -238,7 +248,7 @@ pub struct PublishOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct PublishRejected {
-    /// The protocol error code (`channel_not_found`, `unavailable`).
+    /// The protocol error code (`channel_not_found`, `too_large`, `unavailable`).
     pub code: herald_event_types::ErrorCode,
     /// Details.
     pub message: String,
@@ -248,7 +258,8 @@ impl HubHandle {
     /// Publishes `event` into tenant `org`, on `channel` or the event category's channel.
     ///
     /// # Errors
-    /// [`PublishRejected`] with `channel_not_found` for an unconfigured channel, or
+    /// [`PublishRejected`] with `channel_not_found` for an unconfigured channel,
+    /// `too_large` for an event over [`Config::max_event_bytes`] serialised, or
     /// `unavailable` when the broker fails (retry later; the event id makes it idempotent).
     pub async fn publish(
         &self,
@@ -259,6 +270,7 @@ impl HubHandle {
         let received = tokio::time::Instant::now();
         let channel = channel.unwrap_or_else(|| event.default_channel());
         self.state.check_channel(&channel).map_err(|(code, message)| PublishRejected { code, message })?;
+        self.state.check_event_size(event).map_err(|(code, message)| PublishRejected { code, message })?;
         let appended = self.state.registry.publish(org, &channel, event, received).await.map_err(|e| {
             PublishRejected { code: herald_event_types::ErrorCode::Unavailable, message: e.to_string() }
         })?;
@@ -308,6 +320,7 @@ async fn serve<A: Acceptor>(mut listener: A, state: Arc<HubState>) {
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(state.config.header_read_timeout);
+    builder.http2().max_concurrent_streams(HTTP2_MAX_STREAMS);
     loop {
         let (stream, peer) = tokio::select! {
             () = state.shutdown.cancelled() => break,

@@ -11,7 +11,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::{Authenticator, Identity};
 use crate::channels::Registry;
 use crate::config::Config;
-use crate::limits::{ConnectionCounter, IpConnectionCounter, RateLimiter};
+use crate::limits::{AddressRate, AuthFailures, ConnectionCounter, IpConnectionCounter, RateLimiter, event_fits};
 use crate::metrics::Metrics;
 
 /// Everything the hub's handlers share. Built once per hub.
@@ -25,6 +25,13 @@ pub(crate) struct HubState {
     pub(crate) connections: ConnectionCounter,
     /// Concurrent WebSocket connections per client address (`max_connections_per_ip`).
     pub(crate) ip_connections: Arc<IpConnectionCounter>,
+    /// Failed authentications per client address (`max_auth_failures_per_ip`): HTTP 401s and
+    /// WebSocket `auth_error`s call `record`; HTTP requests and upgrades check `blocked` first.
+    pub(crate) auth_failures: AuthFailures,
+    /// History reads per client address (`history_rate_per_ip`).
+    pub(crate) history_rate: AddressRate,
+    /// HTTP requests in flight (`max_http_in_flight`): one permit per request.
+    pub(crate) http_in_flight: Arc<tokio::sync::Semaphore>,
     /// Cancelled when the hub shuts down; every connection then closes with 1001.
     pub(crate) shutdown: CancellationToken,
     /// Tracks WebSocket sessions so shutdown can wait for their closing handshakes.
@@ -43,6 +50,9 @@ impl HubState {
             rate: RateLimiter::new(config.publish_rate),
             connections: ConnectionCounter::new(config.max_connections_per_user),
             ip_connections: IpConnectionCounter::new(config.max_connections_per_ip),
+            auth_failures: AuthFailures::new(config.max_auth_failures_per_ip, config.auth_failure_window),
+            history_rate: AddressRate::new(config.history_rate_per_ip),
+            http_in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_http_in_flight)),
             config,
             auth,
             registry,
@@ -66,6 +76,17 @@ impl HubState {
             Ok(())
         } else {
             Err((ErrorCode::ChannelNotFound, format!("channel {channel:?} is not configured")))
+        }
+    }
+
+    /// `Ok(())` when `event`, serialised, is at most `max_event_bytes`; else `too_large`.
+    /// Every publish path checks it: WebSocket, HTTP and in-process.
+    pub(crate) fn check_event_size(&self, event: &Envelope) -> Result<(), (ErrorCode, String)> {
+        let max = self.config.max_event_bytes;
+        if event_fits(event, max) {
+            Ok(())
+        } else {
+            Err((ErrorCode::TooLarge, format!("event larger than max_event_bytes ({max} bytes, serialised)")))
         }
     }
 

@@ -167,3 +167,18 @@ async fn broker_error_text_never_reaches_a_client() {
         assert!(!message.contains(leak), "broker detail {leak:?} leaked: {message}");
     }
 }
+
+#[tokio::test]
+async fn websocket_token_guessing_blocks_the_address_with_429() {
+    let hub = spawn_hub(|config| config.max_auth_failures_per_ip = 2).await;
+    for guess in ["not-a-jwt", "still.not.valid"] {
+        let mut client = Client::connect(&hub).await;
+        client.send(json!({"type": "authenticate", "token": guess})).await;
+        assert_eq!(client.recv().await["type"], "auth_error");
+        assert_eq!(client.closed().await, Some(4401));
+    }
+    // The address is blocked for the rest of the window: no upgrade, whatever the token.
+    let (response, _) = common::raw::upgrade_request(hub.addr).await;
+    assert_eq!(response.status, 429, "{}", String::from_utf8_lossy(&response.body));
+    assert!(String::from_utf8_lossy(&response.body).contains("rate_limited"));
+}

@@ -58,7 +58,8 @@ async fn app_level_ping_is_answered_with_pong() {
 
 #[tokio::test]
 async fn a_slow_consumer_is_closed_with_4409_and_never_slows_the_others() {
-    let hub = spawn_hub(|c| c.client_queue_bytes = 64 * 1024).await;
+    // The smallest queue the default 64 KiB event limit allows (4 events' worth).
+    let hub = spawn_hub(|c| c.client_queue_bytes = 256 * 1024).await;
     let mut slow = Client::authed(&hub, &user_token("slow", "acme")).await;
     slow.subscribe(json!({"channel": "pipeline"})).await;
     let mut fast = Client::authed(&hub, &user_token("fast", "acme")).await;

@@ -199,7 +199,11 @@ async fn unsubscribe_stops_delivery_and_is_answered_even_when_nothing_was_held()
 
 #[tokio::test]
 async fn a_replay_too_big_for_the_queue_is_refused_instead_of_overflowing() {
-    let hub = spawn_hub(|c| c.client_queue_bytes = 64 * 1024).await;
+    let hub = spawn_hub(|c| {
+        c.client_queue_bytes = 64 * 1024;
+        c.max_event_bytes = 16 * 1024; // the queue must hold 4 of the largest events
+    })
+    .await;
     let mut publisher = Client::authed(&hub, &publisher_token("acme")).await;
     let padding = "x".repeat(2_000);
     for _ in 0..100 {

@@ -10,6 +10,7 @@ mod cleanup;
 pub(crate) mod echo;
 pub(crate) mod outbound;
 
+use std::net::IpAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
@@ -59,10 +60,11 @@ pub(crate) async fn serve(socket: WebSocket, state: Arc<HubState>, offered: Opti
         let (conn, metrics, write_timeout) = (conn.clone(), state.metrics.clone(), state.config.write_timeout);
         async move { write_loop(&conn, sink, &metrics, write_timeout).await }
     });
+    let client = ip_slot.as_ref().map(IpSlot::ip);
     let mut cleanup = Cleanup { state: state.clone(), conn: conn.clone(), user: None, ip_slot, writer: Some(writer) };
 
     let span = tracing::info_span!("connection", id = %connection_id);
-    let mut session = Session::new(state, conn, connection_id, &mut cleanup.user);
+    let mut session = Session::new(state, conn, connection_id, client, &mut cleanup.user);
     session.run(stream, offered).instrument(span).await;
     drop(session);
     cleanup.finish().await;
@@ -105,6 +107,9 @@ struct Session<'a> {
     next_ping: Instant,
     pong_deadline: Option<Instant>,
     bad_frames: SlidingWindow,
+    /// The client's address (behind a trusted proxy: the forwarded one), for the per-address
+    /// failed-authentication limit.
+    client: Option<IpAddr>,
     /// Frames answered before authentication succeeded (at most [`MAX_PRE_AUTH_REPLIES`]).
     pre_auth_replies: usize,
     /// Set to `(org, sub)` once the connection counts against the per-user limit; owned by
@@ -117,6 +122,7 @@ impl<'a> Session<'a> {
         state: Arc<HubState>,
         conn: Arc<ConnHandle>,
         connection_id: String,
+        client: Option<IpAddr>,
         user: &'a mut Option<(String, String)>,
     ) -> Self {
         let now = Instant::now();
@@ -130,6 +136,7 @@ impl<'a> Session<'a> {
             expires: None,
             pong_deadline: None,
             bad_frames: SlidingWindow::new(MAX_BAD_FRAMES, BAD_FRAME_WINDOW),
+            client,
             pre_auth_replies: 0,
             user,
         }
@@ -320,11 +327,13 @@ impl<'a> Session<'a> {
             Ok(identity) => identity,
             Err(failure) => {
                 tracing::info!(code = %failure.code, "authentication failed");
+                self.record_auth_failure();
                 return self.auth_failure(reply_to, failure.code, &failure.message, CloseCode::Unauthorized);
             }
         };
         match &self.identity {
             Some(current) if current.sub != identity.sub || current.org != identity.org => {
+                self.record_auth_failure();
                 let message = "a refreshed token must have the same sub and org";
                 return self.auth_failure(reply_to, AuthErrorCode::InvalidToken, message, CloseCode::Unauthorized);
             }
@@ -360,6 +369,14 @@ impl<'a> Session<'a> {
             expires_at: Timestamp::from_unix_millis(identity.expires_at_ms),
         }));
         self.identity = Some(Arc::new(identity));
+    }
+
+    /// Counts a refused token against the client's address (`max_auth_failures_per_ip`). Not
+    /// for a token that expired while connected, or an auth timeout: those are not guesses.
+    fn record_auth_failure(&self) {
+        if let Some(ip) = self.client {
+            self.state.auth_failures.record(ip);
+        }
     }
 
     /// The first held subscription that `refreshed` no longer allows, as `channel/subject`.
@@ -440,6 +457,10 @@ impl<'a> Session<'a> {
                 return self.error(p.id, code, message);
             }
         };
+        if let Err((code, message)) = self.state.check_event_size(&p.event) {
+            self.state.metrics.publish_rejected.fetch_add(1, Relaxed);
+            return self.error(p.id, code, message);
+        }
         if !self.state.rate.try_take(&identity.org, &identity.sub, 1, received) {
             self.state.metrics.publish_rejected.fetch_add(1, Relaxed);
             return self.error(p.id, ErrorCode::RateLimited, "publish rate limit exceeded; retry later");

@@ -1,19 +1,25 @@
 //! `POST /api/v1/publish` and `GET /api/v1/channels/{channel}/history` (docs/protocol.md §8).
+//!
+//! Both authenticate on the headers alone, before any body is read (docs/protocol.md §9.10).
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::Extension;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
+use futures_util::StreamExt;
 use herald_event_types::{ChannelName, Envelope, ErrorCode, Subject};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::ApiError;
+use super::{ApiError, ClientIp};
 use crate::auth::Identity;
-use crate::broker::{Broker, HistoryQuery};
+use crate::broker::{Broker, BrokerError, HistoryQuery};
 use crate::state::{HubState, unix_millis_now};
 
 /// Events in one batch, at most. A Herald addition (docs/protocol.md §8).
@@ -29,12 +35,54 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-fn identify(state: &HubState, headers: &HeaderMap) -> Result<Identity, ApiError> {
-    let token = bearer(headers).ok_or_else(|| ApiError::new(ErrorCode::NotAuthenticated, "missing bearer token"))?;
+/// Authenticates a request on its headers: 429 `rate_limited` (with `Retry-After`) while
+/// `client` is blocked for failed authentications, else 401 for a missing or refused token,
+/// which counts as one more failure of `client`.
+fn identify(state: &HubState, client: IpAddr, headers: &HeaderMap) -> Result<Identity, ApiError> {
+    if let Some(wait) = state.auth_failures.blocked(client) {
+        state.metrics.auth_blocked.fetch_add(1, Relaxed);
+        tracing::debug!(%client, "http request refused: too many failed authentications");
+        let message = "too many failed authentications from this address; retry later";
+        return Err(ApiError::new(ErrorCode::RateLimited, message).retry_after(wait));
+    }
+    let Some(token) = bearer(headers) else {
+        state.auth_failures.record(client);
+        return Err(ApiError::new(ErrorCode::NotAuthenticated, "missing bearer token"));
+    };
     state.auth.verify(token, unix_millis_now()).map_err(|failure| {
-        state.metrics.auth_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state.metrics.auth_failures.fetch_add(1, Relaxed);
+        state.auth_failures.record(client);
+        tracing::debug!(%client, code = %failure.code, "http authentication failed");
         ApiError::unauthorized(&failure.code, failure.message)
     })
+}
+
+/// Reads a request body of at most `max` bytes, after authentication: 413 `too_large` as
+/// soon as a declared `Content-Length` or the bytes received go over it. Memory grows with
+/// the bytes received, never with the declared length.
+async fn read_body(body: Body, headers: &HeaderMap, max: usize) -> Result<Bytes, ApiError> {
+    let too_large = || ApiError::new(ErrorCode::TooLarge, "body larger than HERALD_MAX_HTTP_BODY_BYTES");
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max as u64) {
+        return Err(too_large());
+    }
+    let mut stream = body.into_data_stream();
+    let mut buffer = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ApiError::new(ErrorCode::BadRequest, "the body could not be read"))?;
+        if buffer.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(buffer.freeze())
+}
+
+/// The answer to a failed broker call: the error is logged, and the client gets 503
+/// `unavailable` with a fixed message (broker errors may name hosts, keys or replies).
+fn broker_unavailable(error: BrokerError) -> ApiError {
+    tracing::warn!(%error, "broker call failed; answered 503 unavailable");
+    ApiError::new(ErrorCode::Unavailable, "the broker is unavailable; retry later")
 }
 
 /// The body: `{"channel"?, "event"}` or `{"events": [...]}`.
@@ -65,11 +113,14 @@ fn decode_event(raw: &RawValue, index: Option<usize>) -> Result<Envelope, ApiErr
     Envelope::from_json(raw.get()).map_err(|e| ApiError::new(ErrorCode::InvalidEvent, format!("{at}{}", e.describe())))
 }
 
-fn parse_batch(body: &[u8]) -> Result<Vec<(Option<ChannelName>, Envelope)>, ApiError> {
+/// The events of a publish body, and whether it was a batch (`events`).
+type Parsed = (Vec<(Option<ChannelName>, Envelope)>, bool);
+
+fn parse_batch(body: &[u8]) -> Result<Parsed, ApiError> {
     let body: PublishBody<'_> =
         serde_json::from_slice(body).map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("invalid body: {e}")))?;
     match (body.event, body.events) {
-        (Some(event), None) => Ok(vec![(body.channel, decode_event(event, None)?)]),
+        (Some(event), None) => Ok((vec![(body.channel, decode_event(event, None)?)], false)),
         (None, Some(events)) => {
             if events.is_empty() || events.len() > MAX_BATCH {
                 let message = format!("a batch holds 1 to {MAX_BATCH} events");
@@ -84,35 +135,38 @@ fn parse_batch(body: &[u8]) -> Result<Vec<(Option<ChannelName>, Envelope)>, ApiE
                     let event = decode_event(item.event.unwrap_or(raw), Some(i))?;
                     Ok((item.channel.or_else(|| body.channel.clone()), event))
                 })
-                .collect()
+                .collect::<Result<_, _>>()
+                .map(|events| (events, true))
         }
         _ => Err(ApiError::new(ErrorCode::InvalidEvent, "body needs an object \"event\" or an array \"events\"")),
     }
 }
 
+/// `POST /api/v1/publish`: authenticates on the headers (no body byte is read for a
+/// refused token), then reads and validates the whole batch, each event against
+/// `max_event_bytes` too, then publishes.
 pub(super) async fn publish(
     State(state): State<Arc<HubState>>,
+    Extension(ClientIp(client)): Extension<ClientIp>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let received = tokio::time::Instant::now();
-    let identity = identify(&state, &headers)?;
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(ErrorCode::TooLarge, "body larger than HERALD_MAX_HTTP_BODY_BYTES")
-        } else {
-            ApiError::new(ErrorCode::BadRequest, rejection.body_text())
-        }
-    })?;
+    let identity = identify(&state, client, &headers)?;
+    let body = read_body(body, &headers, state.config.max_http_body_bytes).await?;
     let reject = |error: ApiError| {
-        state.metrics.publish_rejected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state.metrics.publish_rejected.fetch_add(1, Relaxed);
         error
     };
     // The batch is validated whole: one bad event refuses all of it.
-    let batch = parse_batch(&body).map_err(reject)?;
+    let (batch, is_batch) = parse_batch(&body).map_err(reject)?;
     let mut routed = Vec::with_capacity(batch.len());
-    for (channel, event) in batch {
+    for (i, (channel, event)) in batch.into_iter().enumerate() {
         let channel = state.check_publish(&identity, channel, &event).map_err(|e| reject(e.into()))?;
+        state.check_event_size(&event).map_err(|(code, message)| {
+            let message = if is_batch { format!("events[{i}]: {message}") } else { message };
+            reject(ApiError::new(code, message))
+        })?;
         routed.push((channel, event));
     }
     if !state.rate.try_take(&identity.org, &identity.sub, routed.len() as u32, received) {
@@ -120,11 +174,8 @@ pub(super) async fn publish(
     }
     let mut results = Vec::with_capacity(routed.len());
     for (channel, event) in &routed {
-        let appended = state
-            .registry
-            .publish(&identity.org, channel, event, received)
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::Unavailable, e.to_string()))?;
+        let appended =
+            state.registry.publish(&identity.org, channel, event, received).await.map_err(broker_unavailable)?;
         results.push(serde_json::json!({
             "channel": appended.channel, "offset": appended.offset, "duplicate": appended.duplicate,
         }));
@@ -140,13 +191,22 @@ pub(super) struct HistoryParams {
     limit: Option<usize>,
 }
 
+/// `GET /api/v1/channels/{channel}/history`: `history_rate_per_ip` first (429), then
+/// authentication.
 pub(super) async fn history(
     State(state): State<Arc<HubState>>,
+    Extension(ClientIp(client)): Extension<ClientIp>,
     headers: HeaderMap,
     Path(channel): Path<String>,
     params: Result<Query<HistoryParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let identity = identify(&state, &headers)?;
+    if !state.history_rate.try_take(client) {
+        state.metrics.history_rate_limited.fetch_add(1, Relaxed);
+        tracing::debug!(%client, "history read refused: history_rate_per_ip reached");
+        let message = "too many history reads from this address; retry later";
+        return Err(ApiError::new(ErrorCode::RateLimited, message).retry_after(std::time::Duration::from_secs(1)));
+    }
+    let identity = identify(&state, client, &headers)?;
     let Query(params) = params.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
     let channel = ChannelName::new(channel).map_err(|e| ApiError::new(ErrorCode::BadRequest, e.to_string()))?;
     state.check_channel(&channel)?;
@@ -161,18 +221,13 @@ pub(super) async fn history(
         Some(offset) => {
             let epoch = match params.epoch {
                 Some(epoch) => epoch,
-                None => {
-                    broker.epoch().await.map_err(|e| ApiError::new(ErrorCode::Unavailable, e.to_string()))?.to_string()
-                }
+                None => broker.epoch().await.map_err(broker_unavailable)?.to_string(),
             };
             HistoryQuery::Since { epoch, offset, limit }
         }
         None => HistoryQuery::Latest { limit },
     };
-    let history = broker
-        .history(&identity.org, &channel, &subject, query)
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::Unavailable, e.to_string()))?;
+    let history = broker.history(&identity.org, &channel, &subject, query).await.map_err(broker_unavailable)?;
     // Each item is the stored `event` frame: {"type","channel","offset","event"}.
     let mut body = serde_json::to_string(&serde_json::json!({
         "epoch": &*history.epoch, "offset": history.latest, "recovered": history.recovered,

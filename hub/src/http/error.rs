@@ -12,6 +12,8 @@ pub(crate) struct ApiError {
     status: StatusCode,
     code: String,
     message: String,
+    /// `Retry-After`, in whole seconds (rounded up), when set.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -27,12 +29,23 @@ impl ApiError {
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };
-        Self { status, code: code.as_str().to_owned(), message: message.into() }
+        Self { status, code: code.as_str().to_owned(), message: message.into(), retry_after: None }
+    }
+
+    /// Adds `Retry-After` (whole seconds, rounded up, at least 1): when to try again.
+    pub(crate) fn retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).map(|s| s.max(1));
+        self
     }
 
     /// 401 with the `auth_error` code of a refused token.
     pub(crate) fn unauthorized(code: &AuthErrorCode, message: impl Into<String>) -> Self {
-        Self { status: StatusCode::UNAUTHORIZED, code: code.as_str().to_owned(), message: message.into() }
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            code: code.as_str().to_owned(),
+            message: message.into(),
+            retry_after: None,
+        }
     }
 }
 
@@ -45,6 +58,10 @@ impl From<(ErrorCode, String)> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "code": self.code, "message": self.message });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

@@ -1,15 +1,19 @@
-//! HTTP routes: the WebSocket endpoint, the publish and history API, health and metrics.
+//! HTTP routes: the WebSocket endpoint, the publish and history API, health and metrics,
+//! behind one front door ([`front_door`]): the client address and the in-flight limit.
 
 mod api;
+mod client_addr;
 mod error;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
 
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -18,6 +22,7 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use crate::connection;
 use crate::state::HubState;
+pub(crate) use client_addr::ClientIp;
 pub(crate) use error::ApiError;
 
 /// The subprotocol of protocol v1.
@@ -64,14 +69,47 @@ pub(crate) fn router(state: Arc<HubState>) -> Router {
     } else {
         router
     };
-    let router = router.with_state(state);
-    match static_dir {
+    let router = router.with_state(state.clone());
+    let router = match static_dir {
         Some(dir) => {
             let index = ServeFile::new(dir.join("index.html"));
             router.fallback_service(ServeDir::new(dir).fallback(index))
         }
         None => router,
+    };
+    // Last, so it wraps every route and the fallback.
+    router.layer(axum::middleware::from_fn_with_state(state, front_door))
+}
+
+/// Every request passes here first. It resolves the client address ([`ClientIp`]: the TCP
+/// peer, or the forwarded address when the peer is a trusted proxy) and holds one place of
+/// `max_http_in_flight` until the response is ready (for an upgrade: the 101), so HTTP/1
+/// connections and HTTP/2 streams share one bound. With every place taken the request gets
+/// 503 `unavailable` with `Retry-After: 1`, except `/healthz`: liveness must not fail
+/// because the hub is busy. The peer comes from `ConnectInfo`, which the accept loop sets
+/// on every request; without one (never in the hub itself) the client counts as `0.0.0.0`.
+async fn front_door(State(state): State<Arc<HubState>>, mut request: Request, next: Next) -> Response {
+    let client = match request.extensions().get::<ConnectInfo<SocketAddr>>() {
+        Some(ConnectInfo(peer)) => client_addr::client_ip(
+            peer.ip(),
+            request.headers(),
+            &state.config.trusted_proxies,
+            state.config.forwarded_header,
+        ),
+        None => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+    };
+    request.extensions_mut().insert(ClientIp(client));
+    if request.uri().path() == "/healthz" {
+        return next.run(request).await;
     }
+    let Ok(_place) = state.http_in_flight.clone().try_acquire_owned() else {
+        state.metrics.http_in_flight_refused.fetch_add(1, Relaxed);
+        tracing::debug!(%client, "http request refused: max_http_in_flight reached");
+        return ApiError::new(ErrorCode::Unavailable, "too many requests in flight; retry later")
+            .retry_after(Duration::from_secs(1))
+            .into_response();
+    };
+    next.run(request).await
 }
 
 /// The token a client offered on the upgrade request: `Authorization: Bearer` first, then a
@@ -89,11 +127,11 @@ fn offered_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The WebSocket endpoint. Checks, in order, before any upgrade: Origin (403), shutdown
-/// (503), the per-address connection limit (429). `peer` is the TCP peer the accept loop
-/// saw; it is always set by `server::serve`, and a request without it is not counted.
+/// (503), an address blocked for failed authentications (429), the per-address connection
+/// limit (429). The address is the client's ([`ClientIp`], set by [`front_door`]).
 async fn websocket(
     State(state): State<Arc<HubState>>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Extension(ClientIp(client)): Extension<ClientIp>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -105,17 +143,20 @@ async fn websocket(
     if state.shutdown.is_cancelled() {
         return ApiError::new(ErrorCode::Unavailable, "hub shutting down").into_response();
     }
+    if let Some(wait) = state.auth_failures.blocked(client) {
+        state.metrics.auth_blocked.fetch_add(1, Relaxed);
+        tracing::debug!(%client, "upgrade refused: too many failed authentications");
+        return ApiError::new(ErrorCode::RateLimited, "too many failed authentications from this address")
+            .retry_after(wait)
+            .into_response();
+    }
     // Held from here to the end of the session (or dropped with a failed upgrade).
-    let ip_slot = match peer {
-        Some(Extension(ConnectInfo(peer))) => match state.ip_connections.try_acquire(peer.ip()) {
-            Some(slot) => Some(slot),
-            None => {
-                state.metrics.ip_limit_refused.fetch_add(1, Relaxed);
-                return ApiError::new(ErrorCode::RateLimited, "too many connections from this address").into_response();
-            }
-        },
-        None => None,
+    let Some(ip_slot) = state.ip_connections.try_acquire(client) else {
+        state.metrics.ip_limit_refused.fetch_add(1, Relaxed);
+        tracing::debug!(%client, "upgrade refused: max_connections_per_ip reached");
+        return ApiError::new(ErrorCode::RateLimited, "too many connections from this address").into_response();
     };
+    let ip_slot = Some(ip_slot);
     let token = offered_token(&headers);
     let tracker = state.tracker.clone();
     configure(upgrade, &state.config)
