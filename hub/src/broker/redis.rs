@@ -17,9 +17,9 @@
 //!   entry holds the publish time (Redis clock), subject, final flag and the serialised
 //!   envelope. The publish script evicts from the front while the stream holds more than
 //!   `history_size` entries or more than `history_max_bytes` bytes of event frames (counted in
-//!   `…:bytes:<channel>`, exactly as the memory broker counts them), and evicts entries older
-//!   than `history_ttl`; reads skip expired entries too, and both keys expire `history_ttl`
-//!   after the last publish.
+//!   `…:bytes:<channel>`, exactly as the memory broker counts them). Reads skip entries older
+//!   than `history_ttl` (they still count against the bounds until evicted), and both keys
+//!   expire `history_ttl` after the last publish.
 //! - `herald:{…}:dedup` (hash `<channel> <id>` → `time offset`), `…:dedup-order` (keys in
 //!   publish order) and `…:dedup-n`: the tenant's dedup memory, per (channel, id), at most
 //!   `dedup_max_ids` per tenant, each for `dedup_window`.
@@ -123,20 +123,16 @@ end
 redis.call('XADD', KEYS[4], offset .. '-0', 't', now, 's', ARGV[5], 'f', ARGV[6], 'd', ARGV[4])
 bytes = bytes + overhead + #ARGV[4] + #offset
 local len = redis.call('XLEN', KEYS[4])
-local maxlen, ttl, maxbytes = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[13])
-while len > 0 do
-  local batch = redis.call('XRANGE', KEYS[4], '-', '+', 'COUNT', 16)
-  local done = #batch == 0
-  for _, entry in ipairs(batch) do
-    if len <= maxlen and bytes <= maxbytes and now - tonumber(field(entry, 't') or 0) < ttl then
-      done = true
-      break
-    end
-    redis.call('XDEL', KEYS[4], entry[1])
-    bytes = bytes - size(entry)
-    len = len - 1
+local maxlen, maxbytes = tonumber(ARGV[7]), tonumber(ARGV[13])
+while len > maxlen or bytes > maxbytes do
+  local oldest = redis.call('XRANGE', KEYS[4], '-', '+', 'COUNT', 1)[1]
+  if not oldest then
+    bytes = 0
+    break
   end
-  if done then break end
+  redis.call('XDEL', KEYS[4], oldest[1])
+  bytes = bytes - size(oldest)
+  len = len - 1
 end
 redis.call('SET', KEYS[8], bytes, 'PX', ARGV[8])
 redis.call('PEXPIRE', KEYS[4], ARGV[8])
