@@ -155,6 +155,11 @@ pub struct Settings {
     #[arg(long, env = "HERALD_HISTORY_SIZE")]
     pub history_size: Option<usize>,
 
+    /// Bytes of history kept per channel (the stored event frames; oldest evicted first).
+    /// Default 524288 (512 KiB), or half of HERALD_CLIENT_QUEUE_BYTES if that is smaller.
+    #[arg(long, env = "HERALD_HISTORY_MAX_BYTES")]
+    pub history_max_bytes: Option<usize>,
+
     /// How long events are kept, in milliseconds. Default 3600000 (1 hour).
     #[arg(long, env = "HERALD_HISTORY_TTL_MS")]
     pub history_ttl_ms: Option<u64>,
@@ -314,7 +319,9 @@ pub struct Config {
     /// The Redis URL of the broker (feature `redis`); `None` (the default) for the memory
     /// broker. Hidden in debug output (it may hold a password).
     pub broker: Option<Secret>,
-    /// History and dedup limits of the broker.
+    /// History and dedup limits of the broker (also applied by the Redis broker). Default
+    /// [`MemoryConfig::default`]; [`Config::from_settings`] lowers `history_max_bytes` to half of
+    /// `client_queue_bytes` when that is smaller and the option is not set.
     pub memory: MemoryConfig,
     /// Dashboard directory served at `/`. Default none.
     pub static_dir: Option<PathBuf>,
@@ -357,12 +364,7 @@ impl Default for Config {
             allowed_origins: None,
             channels: EventCategory::ALL.iter().map(|c| c.channel()).collect(),
             broker: None,
-            memory: MemoryConfig {
-                history_size: 1000,
-                history_ttl: Duration::from_secs(3600),
-                dedup_window: Duration::from_secs(600),
-                dedup_max_ids: 250_000,
-            },
+            memory: MemoryConfig::default(),
             static_dir: None,
             header_read_timeout: Duration::from_millis(10_000),
             write_timeout: Duration::from_millis(10_000),
@@ -443,6 +445,7 @@ impl Settings {
             publish_rate,
             allowed_origins,
             history_size,
+            history_max_bytes,
             history_ttl_ms,
             dedup_window_ms,
             dedup_max_ids,
@@ -508,6 +511,8 @@ impl Config {
         let positive = |name: &str, value: usize| {
             if value == 0 { Err(ConfigError::Invalid(format!("{name} must be at least 1"))) } else { Ok(value) }
         };
+        let client_queue_bytes =
+            positive("HERALD_CLIENT_QUEUE_BYTES", settings.client_queue_bytes.unwrap_or(d.client_queue_bytes))?;
         let config = Self {
             listen: settings.listen.unwrap_or(d.listen),
             auth: Some(AuthConfig {
@@ -528,10 +533,7 @@ impl Config {
                 "HERALD_MAX_HTTP_BODY_BYTES",
                 settings.max_http_body_bytes.unwrap_or(d.max_http_body_bytes),
             )?,
-            client_queue_bytes: positive(
-                "HERALD_CLIENT_QUEUE_BYTES",
-                settings.client_queue_bytes.unwrap_or(d.client_queue_bytes),
-            )?,
+            client_queue_bytes,
             max_subscriptions: positive(
                 "HERALD_MAX_SUBSCRIPTIONS",
                 settings.max_subscriptions.unwrap_or(d.max_subscriptions),
@@ -558,6 +560,11 @@ impl Config {
             broker: broker_url(settings.broker.as_ref())?,
             memory: MemoryConfig {
                 history_size: settings.history_size.unwrap_or(d.memory.history_size),
+                // Unset: what one replay may send on an empty queue, at most 512 KiB, so a
+                // recovery across everything a channel holds always fits (channels.rs).
+                history_max_bytes: settings
+                    .history_max_bytes
+                    .unwrap_or(d.memory.history_max_bytes.min(client_queue_bytes / 2)),
                 history_ttl: ms(settings.history_ttl_ms, d.memory.history_ttl),
                 dedup_window: ms(settings.dedup_window_ms, d.memory.dedup_window),
                 dedup_max_ids: settings.dedup_max_ids.unwrap_or(d.memory.dedup_max_ids),
@@ -740,6 +747,18 @@ mod tests {
         assert_eq!((config.max_auth_failures_per_ip, config.history_rate_per_ip, config.max_http_in_flight), (0, 0, 8));
         let zero_window = Settings { auth_failure_window_ms: Some(0), ..key() };
         assert!(Config::from_settings(&zero_window, None).unwrap_err().to_string().contains("AUTH_FAILURE_WINDOW"));
+    }
+
+    #[test]
+    fn history_max_bytes_defaults_to_512_kib_or_half_a_smaller_queue() {
+        let key = || Settings { jwt_secret: Some("s".into()), ..Default::default() };
+        assert_eq!(Config::from_settings(&key(), None).unwrap().memory.history_max_bytes, 512 * 1024);
+        let small_queue = Settings { client_queue_bytes: Some(256 * 1024), ..key() };
+        assert_eq!(Config::from_settings(&small_queue, None).unwrap().memory.history_max_bytes, 128 * 1024);
+        let big_queue = Settings { client_queue_bytes: Some(16 << 20), ..key() };
+        assert_eq!(Config::from_settings(&big_queue, None).unwrap().memory.history_max_bytes, 512 * 1024);
+        let file: Settings = toml::from_str("history_max_bytes = 1000").unwrap();
+        assert_eq!(Config::from_settings(&small_queue.or(file), None).unwrap().memory.history_max_bytes, 1000);
     }
 
     #[test]

@@ -9,8 +9,9 @@
 //! - a gap (Redis pub/sub is at-most-once) is filled from the stream first; if the stream no
 //!   longer holds it, or Redis cannot be read, the slot's connections are closed with 1012 so
 //!   their clients reconnect and recover (or are told to resync): never a silent gap;
-//! - an event of another epoch (Redis lost its data) closes the slot's connections with 1012:
-//!   their clients reconnect, `since` fails and the SDKs surface `Resync`.
+//! - an event of another epoch (Redis lost its data, or the broker minted a new epoch after a
+//!   failover or a lossy restart, `broker::redis_identity`) closes the slot's connections with
+//!   1012: their clients reconnect, `since` fails and the SDKs surface `Resync`.
 //!
 //! When the connection drops, the task reconnects with exponential backoff (100 ms to 5 s,
 //! jittered), resubscribes, and catches every slot up from the stream.

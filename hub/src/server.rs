@@ -70,8 +70,10 @@ pub enum HubError {
     /// The key is unusable.
     #[error("invalid JWT key")]
     Key(#[from] AuthSetupError),
-    /// The broker cannot be set up (an invalid Redis URL). An unreachable Redis is not an
-    /// error at startup: the hub starts, reports not ready and keeps reconnecting.
+    /// The broker cannot be set up (an invalid Redis URL), or Redis is reachable but unsafe
+    /// ([`BrokerError::Misconfigured`]: a `maxmemory-policy` other than `noeviction`, or a
+    /// user that may not run `INFO`). An unreachable Redis is not an error at startup: the
+    /// hub starts, reports not ready and keeps reconnecting.
     #[error("broker: {0}")]
     Broker(#[from] BrokerError),
     /// The listen address could not be bound (in use, or not permitted).
@@ -113,7 +115,8 @@ impl HubBuilder {
     ///
     /// # Errors
     /// [`HubError`] when no key is configured, the key is unusable, the configuration fails
-    /// [`Config::validate`], or the address cannot be bound.
+    /// [`Config::validate`], the address cannot be bound, or the broker is misconfigured
+    /// ([`HubError::Broker`]).
     pub async fn spawn(self) -> Result<RunningHub, HubError> {
         self.config.validate()?;
         let auth = Authenticator::new(self.config.auth.clone().ok_or(ConfigError::NoKey)?)?;
@@ -121,6 +124,9 @@ impl HubBuilder {
         let listener = TcpListener::bind(listen).await.map_err(|source| HubError::Bind { addr: listen, source })?;
         let addr = listener.local_addr().map_err(|source| HubError::Bind { addr: listen, source })?;
         let state = self.state(auth)?;
+        // A reachable Redis that may evict Herald's keys is refused here; an unreachable one
+        // is not (the hub starts not ready and keeps retrying).
+        state.registry.broker().check_startup().await?;
         let task = tokio::spawn(serve(listener, state.clone()));
         tracing::info!(%addr, "herald hub listening");
         Ok(RunningHub { addr, state, task })

@@ -36,9 +36,12 @@ macro_rules! broker_conformance {
             (offsets_start_at_one_and_are_contiguous, ()),
             (concurrent_appends_get_gapless_offsets, (flavor = "multi_thread", worker_threads = 2)),
             (duplicates_return_the_first_publish, ()),
-            (dedup_is_per_tenant, ()),
+            (dedup_is_per_tenant_and_channel, ()),
+            (a_narrow_publisher_cannot_suppress_or_probe_another_channels_event_ids, ()),
             (dedup_remembers_at_most_max_ids, ()),
             (history_size_evicts_the_oldest_events, ()),
+            (history_max_bytes_evicts_the_oldest_events, ()),
+            (history_max_bytes_zero_keeps_nothing_but_offsets_go_on, ()),
             (since_recovers_only_continuous_history, ()),
             (latest_returns_the_last_matching_events, ()),
             (subjects_match_whole_segments, ()),
@@ -211,8 +214,8 @@ pub(crate) async fn concurrent_appends_get_gapless_offsets<B: Broker>(factory: i
     }
 }
 
-/// A repeated id returns the first publish's channel and offset, even from another channel of
-/// the tenant, and is neither stored nor given an offset.
+/// A repeated id on the same channel returns the first publish's offset, and is neither
+/// stored nor given an offset.
 pub(crate) async fn duplicates_return_the_first_publish<B: Broker>(factory: impl Fn(MemoryConfig) -> B) {
     let broker = factory(MemoryConfig::default());
     let a = tenant("a");
@@ -220,10 +223,11 @@ pub(crate) async fn duplicates_return_the_first_publish<B: Broker>(factory: impl
     assert_eq!(accept(&broker, &a, &pipeline, "x", "").await, 1);
     assert_eq!(accept(&broker, &a, &pipeline, "y", "").await, 2);
     duplicate(&broker, &a, &pipeline, "x", (&pipeline, 1)).await;
-    duplicate(&broker, &a, &security, "x", (&pipeline, 1)).await;
-    duplicate(&broker, &a, &security, "y", (&pipeline, 2)).await;
+    duplicate(&broker, &a, &pipeline, "y", (&pipeline, 2)).await;
+    duplicate(&broker, &a, &pipeline, "x", (&pipeline, 1)).await;
     assert_eq!(accept(&broker, &a, &pipeline, "z", "").await, 3, "duplicates take no offset");
     assert_eq!(accept(&broker, &a, &security, "w", "").await, 1);
+    duplicate(&broker, &a, &security, "w", (&security, 1)).await;
 
     let history = read(&broker, &a, &pipeline, "", HistoryQuery::Latest { limit: 100 }).await;
     assert_eq!(offsets(&history), [1, 2, 3]);
@@ -231,16 +235,55 @@ pub(crate) async fn duplicates_return_the_first_publish<B: Broker>(factory: impl
     assert_eq!((security_history.latest, offsets(&security_history)), (1, vec![1]));
 }
 
-/// The same id in two tenants is two events.
-pub(crate) async fn dedup_is_per_tenant<B: Broker>(factory: impl Fn(MemoryConfig) -> B) {
+/// Dedup is scoped to (tenant, channel): the same id in two tenants, or on two channels of one
+/// tenant, is two events; each channel answers repeats with its own first offset.
+pub(crate) async fn dedup_is_per_tenant_and_channel<B: Broker>(factory: impl Fn(MemoryConfig) -> B) {
     let broker = factory(MemoryConfig::default());
     let (a, b) = (tenant("a"), tenant("b"));
     let (pipeline, security) = (channel("pipeline"), channel("security"));
     assert_eq!(accept(&broker, &a, &pipeline, "same", "").await, 1);
     assert_eq!(accept(&broker, &b, &security, "other", "").await, 1);
     assert_eq!(accept(&broker, &b, &security, "same", "").await, 2);
-    duplicate(&broker, &a, &security, "same", (&pipeline, 1)).await;
-    duplicate(&broker, &b, &pipeline, "same", (&security, 2)).await;
+    assert_eq!(accept(&broker, &a, &security, "same", "").await, 1, "another channel: a new event");
+    assert_eq!(accept(&broker, &b, &pipeline, "same", "").await, 1);
+    duplicate(&broker, &a, &pipeline, "same", (&pipeline, 1)).await;
+    duplicate(&broker, &a, &security, "same", (&security, 1)).await;
+    duplicate(&broker, &b, &security, "same", (&security, 2)).await;
+    duplicate(&broker, &b, &pipeline, "same", (&pipeline, 1)).await;
+}
+
+/// The attack dedup per tenant allowed: a publisher that may only publish on `debug` uses an
+/// event id first (guessed, or seen in a delivered event), so that a trusted publisher's event
+/// with that id on `pipeline` is answered `duplicate` and never delivered, and the attacker's
+/// own repeat is answered with `pipeline`'s channel and offset. Per (tenant, channel) dedup
+/// keeps both channels apart: the trusted event is stored and delivered, and every answer the
+/// attacker gets names only its own channel.
+pub(crate) async fn a_narrow_publisher_cannot_suppress_or_probe_another_channels_event_ids<B: Broker>(
+    factory: impl Fn(MemoryConfig) -> B,
+) {
+    let broker = factory(MemoryConfig::default());
+    let a = tenant("a");
+    let (debug, pipeline) = (channel("debug"), channel("pipeline"));
+    accept(&broker, &a, &pipeline, "earlier", "").await;
+
+    // Suppression: the attacker publishes the id first, on its own channel.
+    assert_eq!(accept(&broker, &a, &debug, "deploy-42", "").await, 1);
+    let trusted = broker.append(&a, &pipeline, &envelope("deploy-42", "p-1")).await.unwrap();
+    assert!(!trusted.duplicate, "the trusted event was suppressed by an id used on another channel");
+    assert_eq!((&trusted.channel, trusted.offset), (&pipeline, 2));
+    let delivered = trusted.event.expect("the trusted event is fanned out");
+    assert_eq!(delivered.offset, 2);
+    let history = read(&broker, &a, &pipeline, "", HistoryQuery::Latest { limit: 10 }).await;
+    assert_eq!(offsets(&history), [1, 2]);
+
+    // Probing: the attacker repeats ids of the other channel; it only ever learns its own.
+    let probe = append(&broker, &a, &debug, "deploy-42", "").await;
+    assert_eq!((probe.duplicate, &probe.channel, probe.offset), (true, &debug, 1));
+    let probe = append(&broker, &a, &debug, "earlier", "").await;
+    assert!(!probe.duplicate, "an id of another channel is a new event here, not a hit");
+    assert_eq!((&probe.channel, probe.offset), (&debug, 2));
+    // The trusted publisher's retry is still a duplicate of its own publish.
+    duplicate(&broker, &a, &pipeline, "deploy-42", (&pipeline, 2)).await;
 }
 
 /// An id is forgotten once the dedup window has passed since its first publish.
@@ -257,7 +300,8 @@ pub(crate) async fn dedup_window_expires<B: Broker>(factory: impl Fn(MemoryConfi
     duplicate(&broker, &a, &pipeline, "x", (&pipeline, 2)).await;
 }
 
-/// At most `dedup_max_ids` ids are remembered per tenant; the oldest are forgotten first.
+/// At most `dedup_max_ids` (channel, id) pairs are remembered per tenant, over all of its
+/// channels; the oldest are forgotten first.
 pub(crate) async fn dedup_remembers_at_most_max_ids<B: Broker>(factory: impl Fn(MemoryConfig) -> B) {
     let broker = factory(MemoryConfig { dedup_max_ids: 3, ..MemoryConfig::default() });
     let (a, b) = (tenant("a"), tenant("b"));
@@ -270,13 +314,18 @@ pub(crate) async fn dedup_remembers_at_most_max_ids<B: Broker>(factory: impl Fn(
         accept(&broker, &b, &pipeline, id, "").await;
     }
     duplicate(&broker, &a, &pipeline, "a", (&pipeline, 1)).await;
-    assert_eq!(accept(&broker, &a, &security, "d", "").await, 1); // remembers b c d
-    assert_eq!(accept(&broker, &a, &pipeline, "a", "").await, 4, "the oldest id was forgotten"); // c d a
+    // Another channel's ids do: one budget per tenant. Remembers p:b p:c s:d.
+    assert_eq!(accept(&broker, &a, &security, "d", "").await, 1);
+    assert_eq!(accept(&broker, &a, &pipeline, "a", "").await, 4, "the oldest id was forgotten"); // p:c s:d p:a
     duplicate(&broker, &a, &pipeline, "c", (&pipeline, 3)).await;
-    duplicate(&broker, &a, &pipeline, "d", (&security, 1)).await;
-    duplicate(&broker, &a, &security, "a", (&pipeline, 4)).await;
-    assert_eq!(accept(&broker, &a, &pipeline, "b", "").await, 5); // d a b
-    assert_eq!(accept(&broker, &a, &pipeline, "c", "").await, 6);
+    duplicate(&broker, &a, &security, "d", (&security, 1)).await;
+    duplicate(&broker, &a, &pipeline, "a", (&pipeline, 4)).await;
+    assert_eq!(accept(&broker, &a, &security, "a", "").await, 2); // s:d p:a s:a
+    duplicate(&broker, &a, &security, "a", (&security, 2)).await;
+    assert_eq!(accept(&broker, &a, &pipeline, "c", "").await, 5, "p:c was forgotten"); // p:a s:a p:c
+    assert_eq!(accept(&broker, &a, &security, "d", "").await, 3, "s:d was forgotten"); // s:a p:c s:d
+    duplicate(&broker, &a, &pipeline, "c", (&pipeline, 5)).await;
+    assert_eq!(accept(&broker, &a, &pipeline, "a", "").await, 6, "p:a was forgotten");
 }
 
 /// History keeps the latest `history_size` events; recovery from before them fails.
@@ -294,6 +343,108 @@ pub(crate) async fn history_size_evicts_the_oldest_events<B: Broker>(factory: im
     assert_eq!(since(&broker, &a, &pipeline, "", (&epoch, 1, 10)).await, (false, vec![]));
     assert_eq!(since(&broker, &a, &pipeline, "", (&epoch, 2, 10)).await, (true, vec![3, 4, 5]));
     assert_eq!(since(&broker, &a, &pipeline, "", (&epoch, 4, 10)).await, (true, vec![5]));
+}
+
+/// An envelope whose `data` carries `pad` bytes of padding.
+fn padded(id: &str, pad: usize) -> Envelope {
+    let data = serde_json::value::to_raw_value(&serde_json::json!({ "pad": "x".repeat(pad) })).unwrap();
+    Envelope::from_parts("test_event", EventCategory::Pipeline, Priority::Medium, Subject::default(), data, "suite")
+        .unwrap()
+        .with_id(EventId::from_string(id).unwrap())
+}
+
+/// The offsets a byte-bounded history must hold: the longest run of the newest events whose
+/// frames fit in `max` bytes (`sizes` by offset, from 1).
+fn newest_fitting(sizes: &[usize], max: usize) -> Vec<u64> {
+    let mut total = 0;
+    let mut kept: Vec<u64> = (1..=sizes.len() as u64)
+        .rev()
+        .take_while(|offset| {
+            total += sizes[*offset as usize - 1];
+            total <= max
+        })
+        .collect();
+    kept.reverse();
+    kept
+}
+
+/// History keeps at most `history_max_bytes` of event frames per channel, evicting the
+/// oldest first (so retained offsets stay contiguous); an event larger than the whole bound
+/// is delivered but not kept; recovery from before the retained events fails.
+pub(crate) async fn history_max_bytes_evicts_the_oldest_events<B: Broker>(factory: impl Fn(MemoryConfig) -> B) {
+    let pipeline = channel("pipeline");
+    // Every frame of `padded(e-N, 100)` has the same size (one-digit offsets).
+    let probe = factory(MemoryConfig::default());
+    let size = probe.append(&tenant("probe"), &pipeline, &padded("e-1", 100)).await.unwrap().event.unwrap().frame.len();
+    let max = 3 * size + size / 2;
+    let broker = factory(MemoryConfig { history_max_bytes: max, ..MemoryConfig::default() });
+    let (a, b) = (tenant("a"), tenant("b"));
+    let mut sizes = Vec::new();
+    let mut publish = async |id: &str, pad: usize| {
+        let appended = broker.append(&a, &pipeline, &padded(id, pad)).await.unwrap();
+        let event = appended.event.expect("accepted");
+        assert_eq!(event.offset, sizes.len() as u64 + 1);
+        sizes.push(event.frame.len());
+        sizes.clone()
+    };
+    for n in 1..=5 {
+        publish(&format!("e-{n}"), 100).await;
+    }
+    // Another tenant's and another channel's bytes do not count against this channel's.
+    for n in 1..=3 {
+        accept(&broker, &b, &pipeline, &format!("b-{n}"), "").await;
+        accept(&broker, &a, &channel("security"), &format!("s-{n}"), "").await;
+    }
+    let epoch = epoch(&broker, &a, &pipeline).await;
+    let latest = read(&broker, &a, &pipeline, "", HistoryQuery::Latest { limit: 100 }).await;
+    assert_eq!((latest.latest, offsets(&latest)), (5, vec![3, 4, 5]));
+    assert!(latest.events.iter().map(|e| e.frame.len()).sum::<usize>() <= max);
+    assert_eq!(since(&broker, &a, &pipeline, "", (&epoch, 1, 100)).await, (false, vec![]));
+    assert_eq!(since(&broker, &a, &pipeline, "", (&epoch, 2, 100)).await, (true, vec![3, 4, 5]));
+
+    // A bigger event (its frame twice the size of the others) evicts as many of the oldest
+    // as it needs.
+    let sizes = publish("e-6", size + 100).await;
+    assert_eq!(sizes[5], 2 * size);
+    let kept = newest_fitting(&sizes, max);
+    assert_eq!(kept, [5, 6], "test setup: the big event leaves room for one more");
+    let latest = read(&broker, &a, &pipeline, "", HistoryQuery::Latest { limit: 100 }).await;
+    assert_eq!((latest.latest, offsets(&latest)), (6, kept));
+    assert_eq!(since(&broker, &a, &pipeline, "", (&epoch, 3, 100)).await, (false, vec![]));
+    assert_eq!(since(&broker, &a, &pipeline, "", (&epoch, 4, 100)).await, (true, vec![5, 6]));
+
+    // An event larger than the whole bound is kept nowhere, but takes its offset.
+    publish("e-7", 4 * size).await;
+    let latest = read(&broker, &a, &pipeline, "", HistoryQuery::Latest { limit: 100 }).await;
+    assert_eq!((latest.latest, offsets(&latest)), (7, vec![]));
+    assert_eq!(since(&broker, &a, &pipeline, "", (&epoch, 6, 100)).await, (false, vec![]));
+    assert_eq!(since(&broker, &a, &pipeline, "", (&epoch, 7, 100)).await, (true, vec![]));
+
+    // And the channel goes on from there.
+    for n in 8..=9 {
+        publish(&format!("e-{n}"), 100).await;
+    }
+    assert_eq!(since(&broker, &a, &pipeline, "", (&epoch, 7, 100)).await, (true, vec![8, 9]));
+    let of_b = read(&broker, &b, &pipeline, "", HistoryQuery::Latest { limit: 100 }).await;
+    assert_eq!(offsets(&of_b), [1, 2, 3]);
+}
+
+/// `history_max_bytes: 0` keeps no history at all; offsets, dedup and delivery carry on.
+pub(crate) async fn history_max_bytes_zero_keeps_nothing_but_offsets_go_on<B: Broker>(
+    factory: impl Fn(MemoryConfig) -> B,
+) {
+    let broker = factory(MemoryConfig { history_max_bytes: 0, ..MemoryConfig::default() });
+    let a = tenant("a");
+    let pipeline = channel("pipeline");
+    for n in 1..=3 {
+        assert_eq!(accept(&broker, &a, &pipeline, &format!("e-{n}"), "").await, n);
+    }
+    duplicate(&broker, &a, &pipeline, "e-2", (&pipeline, 2)).await;
+    let latest = read(&broker, &a, &pipeline, "", HistoryQuery::Latest { limit: 100 }).await;
+    assert_eq!((latest.latest, offsets(&latest)), (3, vec![]));
+    let epoch = epoch(&broker, &a, &pipeline).await;
+    assert_eq!(since(&broker, &a, &pipeline, "", (&epoch, 2, 100)).await, (false, vec![]));
+    assert_eq!(since(&broker, &a, &pipeline, "", (&epoch, 3, 100)).await, (true, vec![]));
 }
 
 /// Events older than `history_ttl` are evicted; offsets never restart, even when all expired.

@@ -7,11 +7,15 @@
 //!
 //! - Offsets per (tenant, channel) start at 1, grow by exactly 1 per accepted event and never
 //!   repeat, even under concurrent appends from many tasks and after every event has expired.
-//! - History is a ring per (tenant, channel): at most `history_size` events, none older than
-//!   `history_ttl`. Events are only ever evicted from the front, so the retained offsets are
-//!   always contiguous and ending at the latest offset.
-//! - Dedup is per tenant, across its channels (docs/protocol.md §9.9): at most `dedup_max_ids` ids per
-//!   tenant, each remembered for `dedup_window` from its first publish.
+//! - History is a ring per (tenant, channel): at most `history_size` events and
+//!   `history_max_bytes` bytes of event frames, none older than `history_ttl`. Events are only
+//!   ever evicted from the front, so the retained offsets are always contiguous and ending at
+//!   the latest offset.
+//! - Dedup is per (tenant, channel) (docs/protocol.md §9.9): a repeated id on the same channel
+//!   is a duplicate, the same id on another channel a new event, so a publisher can neither
+//!   suppress nor probe events of channels it may not publish to. At most `dedup_max_ids`
+//!   (channel, id) pairs are remembered per tenant, each for `dedup_window` from its first
+//!   publish.
 //! - Memory is bounded by what was published: reads never create state.
 //!
 //! # Locking
@@ -85,15 +89,20 @@ struct Channel {
     /// Retained events, oldest first, with their insertion times. Contiguous offsets ending at
     /// `latest` (or empty).
     ring: VecDeque<(Instant, Arc<StoredEvent>)>,
+    /// The sum of the frame lengths in `ring`.
+    bytes: usize,
 }
 
-/// The ids a tenant published within the dedup window.
+/// A remembered publish: the channel and the event id.
+type DedupKey = Arc<(ChannelName, EventId)>;
+
+/// The (channel, id) pairs a tenant published within the dedup window.
 #[derive(Default)]
 struct Dedup {
-    /// Each remembered id → the channel and offset of its first publish.
-    first: HashMap<EventId, (ChannelName, u64)>,
-    /// The same ids in publish order, with their publish times: exactly the keys of `first`.
-    order: VecDeque<(Instant, EventId)>,
+    /// Each remembered (channel, id) → the offset of its first publish.
+    first: HashMap<DedupKey, u64>,
+    /// The same keys in publish order, with their publish times: exactly the keys of `first`.
+    order: VecDeque<(Instant, DedupKey)>,
 }
 
 impl MemoryBroker {
@@ -139,8 +148,9 @@ impl MemoryBroker {
         let Tenant { channels, dedup } = &mut *state;
 
         dedup.forget_expired(now, config.dedup_window);
-        if let Some((first_channel, offset)) = dedup.first.get(&event.id) {
-            return Ok(Appended { channel: first_channel.clone(), offset: *offset, duplicate: true, event: None });
+        let key: DedupKey = Arc::new((channel.clone(), event.id.clone()));
+        if let Some(offset) = dedup.first.get(&key) {
+            return Ok(Appended { channel: channel.clone(), offset: *offset, duplicate: true, event: None });
         }
 
         let history = channels.entry(channel.clone()).or_default();
@@ -152,9 +162,10 @@ impl MemoryBroker {
             is_final: event.is_final,
             frame: Utf8Bytes::from(EventFrame::encode(channel, offset, &raw)),
         });
+        history.bytes += stored.frame.len();
         history.ring.push_back((now, Arc::clone(&stored)));
         history.evict(now, config);
-        dedup.remember(now, event.id.clone(), channel.clone(), offset, config.dedup_max_ids);
+        dedup.remember(now, key, offset, config.dedup_max_ids);
 
         Ok(Appended { channel: channel.clone(), offset, duplicate: false, event: Some(stored) })
     }
@@ -207,12 +218,15 @@ impl Broker for MemoryBroker {
 }
 
 impl Channel {
-    /// Drops events beyond `history_size` and those older than `history_ttl`, from the front.
+    /// Drops events beyond `history_size` or `history_max_bytes` and those older than
+    /// `history_ttl`, from the front.
     fn evict(&mut self, now: Instant, config: &MemoryConfig) {
-        while self.ring.len() > config.history_size {
-            self.ring.pop_front();
-        }
-        while self.ring.front().is_some_and(|(at, _)| now.duration_since(*at) >= config.history_ttl) {
+        while let Some((at, oldest)) = self.ring.front() {
+            let over = self.ring.len() > config.history_size || self.bytes > config.history_max_bytes;
+            if !over && now.duration_since(*at) < config.history_ttl {
+                break;
+            }
+            self.bytes -= oldest.frame.len();
             self.ring.pop_front();
         }
     }
@@ -231,8 +245,8 @@ impl Dedup {
         }
     }
 
-    /// Remembers a first publish, forgetting the oldest ids beyond `max_ids`.
-    fn remember(&mut self, now: Instant, id: EventId, channel: ChannelName, offset: u64, max_ids: usize) {
+    /// Remembers a first publish, forgetting the oldest keys beyond `max_ids`.
+    fn remember(&mut self, now: Instant, key: DedupKey, offset: u64, max_ids: usize) {
         if max_ids == 0 {
             return;
         }
@@ -242,8 +256,8 @@ impl Dedup {
                 None => break,
             };
         }
-        self.first.insert(id.clone(), (channel, offset));
-        self.order.push_back((now, id));
+        self.first.insert(Arc::clone(&key), offset);
+        self.order.push_back((now, key));
     }
 }
 

@@ -1,9 +1,9 @@
 //! Brokers: where events get their offsets, live in history, and are deduplicated.
 //!
 //! A [`Broker`] is the hub's single source of order: for each (tenant, channel) it assigns
-//! offsets (from 1, +1 per accepted event, never repeated inside an epoch), keeps a bounded
-//! history for recovery (docs/protocol.md §4, §9.6, §9.10) and drops repeated event ids per tenant
-//! (§8, §9.9). It also serialises each event's `event` frame once, so fan-out only shares bytes.
+//! offsets (from 1, +1 per accepted event, never repeated inside an epoch), keeps a history
+//! bounded in events, bytes and age for recovery (docs/protocol.md §4, §9.6, §9.10) and drops
+//! repeated event ids per (tenant, channel) (§8, §9.9). It also serialises each event's `event` frame once, so fan-out only shares bytes.
 //!
 //! [`MemoryBroker`] is the default; [`BrokerKind`] picks it or, with the `redis` feature, the
 //! Redis broker shared by several hubs. Every backend must pass the same conformance suite
@@ -14,6 +14,8 @@ pub(crate) mod conformance;
 pub mod memory;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(feature = "redis")]
+mod redis_identity;
 #[cfg(all(test, feature = "redis"))]
 pub(crate) mod test_redis;
 
@@ -44,11 +46,12 @@ pub struct StoredEvent {
 /// The outcome of [`Broker::append`].
 #[derive(Debug, Clone)]
 pub struct Appended {
-    /// The channel holding the event: for a duplicate, the channel of the first publish.
+    /// The channel holding the event (the channel appended to: dedup is per channel).
     pub channel: ChannelName,
     /// The event's offset: for a duplicate, the first publish's offset.
     pub offset: u64,
-    /// Whether the id was already published in this tenant within the dedup window.
+    /// Whether the id was already published on this channel of the tenant within the dedup
+    /// window.
     pub duplicate: bool,
     /// The stored event, to fan out; `None` for a duplicate (never delivered again).
     pub event: Option<Arc<StoredEvent>>,
@@ -96,26 +99,46 @@ pub enum BrokerError {
     /// The broker cannot be reached.
     #[error("broker unavailable: {0}")]
     Unavailable(String),
+    /// The broker is reachable but unsafe to use as it is configured (a Redis whose
+    /// `maxmemory-policy` may evict Herald's keys, or that Herald may not inspect); the
+    /// message says what to change. Requests fail until it is fixed, and a hub refuses to
+    /// start on it.
+    #[error("broker misconfigured: {0}")]
+    Misconfigured(String),
 }
 
-/// Configuration of the memory broker.
+/// The default of [`MemoryConfig::history_max_bytes`]: 512 KiB, half of the default
+/// per-connection outbound queue (`client_queue_bytes`, 1 MiB), which is what a subscribe may
+/// replay at once (docs/operations.md §8).
+pub const DEFAULT_HISTORY_MAX_BYTES: usize = 512 * 1024;
+
+/// History and dedup limits, shared by every broker (the Redis broker applies the same ones).
 #[derive(Debug, Clone)]
 pub struct MemoryConfig {
-    /// Events kept per (tenant, channel). Default 1000.
+    /// Events kept per (tenant, channel). `0` keeps none. Default 1000.
     pub history_size: usize,
+    /// Bytes of history kept per (tenant, channel), counted as the stored `event` frames
+    /// (exactly what a replay sends). The oldest events are evicted first; an event larger than
+    /// the whole bound is delivered live but not kept. `0` keeps none. Default
+    /// [`DEFAULT_HISTORY_MAX_BYTES`] (512 KiB), so a `since` recovery of everything a channel
+    /// holds fits an empty default outbound queue's replay budget.
+    pub history_max_bytes: usize,
     /// How long events are kept. Default 1 hour.
     pub history_ttl: Duration,
     /// How long event ids are remembered for dedup. Default 10 minutes.
     pub dedup_window: Duration,
-    /// At most this many ids remembered per tenant (oldest forgotten first). Default 250,000.
+    /// At most this many ids remembered per tenant, over all of its channels (oldest forgotten
+    /// first). `0` turns dedup off. Default 250,000.
     pub dedup_max_ids: usize,
 }
 
 impl Default for MemoryConfig {
-    /// 1000 events, kept 1 hour; ids remembered 10 minutes, at most 250,000 per tenant.
+    /// 1000 events and 512 KiB per channel, kept 1 hour; ids remembered 10 minutes, at most
+    /// 250,000 per tenant.
     fn default() -> Self {
         Self {
             history_size: 1000,
+            history_max_bytes: DEFAULT_HISTORY_MAX_BYTES,
             history_ttl: Duration::from_secs(60 * 60),
             dedup_window: Duration::from_secs(10 * 60),
             dedup_max_ids: 250_000,
@@ -125,14 +148,17 @@ impl Default for MemoryConfig {
 
 /// Storage and sequencing of events.
 pub trait Broker: Send + Sync + 'static {
-    /// Appends `event` to `(tenant, channel)` unless its id was seen in the tenant within
+    /// Appends `event` to `(tenant, channel)` unless its id was seen on that channel within
     /// the dedup window.
     ///
     /// An accepted event gets the channel's next offset (from 1, +1 each, in order even under
-    /// concurrent appends), is stored in history and returned with its `event` frame encoded
-    /// once. A duplicate (same `event.id` in the same tenant, on any of its channels) returns
-    /// the first publish's channel and offset with `duplicate: true` and no event; it is
-    /// neither stored nor given an offset.
+    /// concurrent appends), is stored in history (evicting the oldest events beyond
+    /// `history_size` and `history_max_bytes`) and returned with its `event` frame encoded
+    /// once. A duplicate (same `event.id` on the same channel of the same tenant) returns the
+    /// first publish's offset with `duplicate: true` and no event; it is neither stored nor
+    /// given an offset. The same id on another channel is a new event: a publisher that may
+    /// only publish on one channel can neither suppress nor probe events of another
+    /// (docs/protocol.md §9.9).
     ///
     /// # Errors
     /// [`BrokerError`] when the broker cannot be reached; retrying with the same event id is
@@ -191,6 +217,34 @@ impl BrokerKind {
                 let channel: ChannelName = "epoch".parse().map_err(|_| BrokerError::Unavailable("channel".into()))?;
                 Ok(broker.history("herald", &channel, &Subject::default(), HistoryQuery::Position).await?.epoch)
             }
+        }
+    }
+}
+
+impl BrokerKind {
+    /// The startup check of the hub: refuses a broker that is reachable but unsafe to use.
+    ///
+    /// The memory broker always passes. The Redis broker connects once and checks the server
+    /// (`maxmemory-policy noeviction`, `INFO` allowed; see `RedisBroker::check`): a
+    /// [`BrokerError::Misconfigured`] server is refused, so the hub does not start. An
+    /// unreachable Redis, or a replica, is logged and passes: the hub starts not ready and
+    /// keeps retrying, and a server that then turns out misconfigured keeps it unavailable
+    /// (logged once) until it is fixed.
+    ///
+    /// # Errors
+    /// [`BrokerError::Misconfigured`], naming what to change.
+    pub async fn check_startup(&self) -> Result<(), BrokerError> {
+        match self {
+            Self::Memory(_) => Ok(()),
+            #[cfg(feature = "redis")]
+            Self::Redis(broker) => match broker.check().await {
+                Err(error @ BrokerError::Misconfigured(_)) => Err(error),
+                Err(error) => {
+                    tracing::warn!(%error, "redis broker not usable yet; starting anyway (not ready) and retrying");
+                    Ok(())
+                }
+                Ok(()) => Ok(()),
+            },
         }
     }
 }

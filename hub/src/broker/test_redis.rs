@@ -24,6 +24,8 @@ pub struct RedisServer {
     /// Its working directory (AOF files live here), removed on drop.
     pub dir: PathBuf,
     aof: bool,
+    /// Extra command-line arguments, kept for restarts.
+    args: Vec<String>,
 }
 
 impl RedisServer {
@@ -34,11 +36,53 @@ impl RedisServer {
 
     /// With AOF and `appendfsync always` when `aof`, else without persistence.
     pub fn start_with(aof: bool) -> Self {
+        Self::start_full(aof, &[], None)
+    }
+
+    /// Without persistence, with extra arguments (`["--maxmemory-policy", "allkeys-lru"]`).
+    pub fn start_args(args: &[&str]) -> Self {
+        Self::start_full(false, args, None)
+    }
+
+    /// Without persistence, with extra arguments, on `port` (which must be free).
+    pub fn start_on(port: u16, args: &[&str]) -> Self {
+        Self::start_full(false, args, Some(port))
+    }
+
+    /// A replica of `primary` (without persistence), once its first sync is done.
+    pub fn replica_of(primary: &Self) -> Self {
+        let port = primary.port.to_string();
+        let replica = Self::start_args(&["--replicaof", "127.0.0.1", &port]);
+        replica.wait_for(|| replica.info("replication").contains("master_link_status:up"));
+        replica
+    }
+
+    fn start_full(aof: bool, args: &[&str], port: Option<u16>) -> Self {
         let dir = std::env::temp_dir().join(format!("herald-redis-{:016x}", rand_u64()));
         std::fs::create_dir_all(&dir).expect("redis test dir");
-        let mut server = Self { child: None, port: 0, dir, aof };
-        server.launch(None);
+        let args = args.iter().map(|a| (*a).to_owned()).collect();
+        let mut server = Self { child: None, port: 0, dir, aof, args };
+        server.launch(port);
         server
+    }
+
+    /// Runs one command; its reply as text (arrays one item a line), or the error text.
+    pub fn command(&self, args: &[&str]) -> Result<String, String> {
+        command(self.port, args)
+    }
+
+    /// `INFO <section>`.
+    pub fn info(&self, section: &str) -> String {
+        self.command(&["INFO", section]).expect("INFO")
+    }
+
+    /// Polls `done` until it holds (10 s at most; then panics).
+    pub fn wait_for(&self, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done() {
+            assert!(Instant::now() < deadline, "redis on port {} never reached the awaited state", self.port);
+            std::thread::yield_now();
+        }
     }
 
     /// `redis://127.0.0.1:<port>`.
@@ -73,6 +117,7 @@ impl RedisServer {
                 .arg(&self.dir)
                 .arg("--save")
                 .arg("")
+                .args(&self.args)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
             if self.aof {
@@ -117,6 +162,46 @@ pub fn ping(port: u16) -> bool {
     }
     let mut reply = [0u8; 7];
     stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
+}
+
+/// Runs one command on 127.0.0.1:`port` (std only, RESP2): the reply as text, arrays one
+/// item a line; an error reply as `Err`.
+pub fn command(port: u16, args: &[&str]) -> Result<String, String> {
+    let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| e.to_string())?;
+    let mut request = format!("*{}\r\n", args.len());
+    for arg in args {
+        request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+    }
+    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    let mut reader = std::io::BufReader::new(stream);
+    reply(&mut reader)
+}
+
+fn reply(reader: &mut impl std::io::BufRead) -> Result<String, String> {
+    let mut line = String::new();
+    reader.read_line(&mut line).map_err(|e| e.to_string())?;
+    let line = line.trim_end_matches("\r\n");
+    let (kind, rest) = line.split_at(1.min(line.len()));
+    match kind {
+        "+" | ":" => Ok(rest.to_owned()),
+        "-" => Err(rest.to_owned()),
+        "$" if rest == "-1" => Ok(String::new()),
+        "$" => {
+            let len: usize = rest.parse().map_err(|_| format!("bad bulk length {rest}"))?;
+            let mut bytes = vec![0; len + 2];
+            reader.read_exact(&mut bytes).map_err(|e| e.to_string())?;
+            bytes.truncate(len);
+            String::from_utf8(bytes).map_err(|e| e.to_string())
+        }
+        "*" if rest == "-1" => Ok(String::new()),
+        "*" => {
+            let n: usize = rest.parse().map_err(|_| format!("bad array length {rest}"))?;
+            let items: Result<Vec<_>, _> = (0..n).map(|_| reply(reader)).collect();
+            Ok(items?.join("\n"))
+        }
+        _ => Err(format!("unexpected reply {line:?}")),
+    }
 }
 
 /// A port that was free a moment ago (bound to 127.0.0.1:0 and released).
