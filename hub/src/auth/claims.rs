@@ -4,6 +4,7 @@
 //!
 //! A claim whose value is JSON `null` counts as absent.
 
+use herald_event_types::Subject;
 use herald_event_types::frame::AuthErrorCode;
 use serde_json::{Map, Value};
 
@@ -55,8 +56,8 @@ impl ClaimRules {
             }
         }
 
-        let sub = required_string(claims, "sub")?;
-        let org = required_string(claims, "org")?;
+        let sub = identifier(claims, "sub")?;
+        let org = identifier(claims, "org")?;
 
         if let Some(audience) = &self.audience {
             check_audience(claim(claims, "aud"), audience)?;
@@ -124,6 +125,28 @@ fn required_string<'a>(claims: &'a Map<String, Value>, name: &str) -> Result<&'a
         Some(_) => Err(failure(AuthErrorCode::MissingClaim, &format!("the `{name}` claim is not a string"))),
         None => Err(failure(AuthErrorCode::MissingClaim, &format!("the `{name}` claim is missing"))),
     }
+}
+
+/// `sub` or `org`: a non-empty string (else `missing_claim`) without `/` and without a
+/// character that subjects forbid (else `invalid_token`). A `/` in `sub` would make the
+/// `${sub}` of a pattern such as `user/${sub}` cover several segments (`user/a` also covers
+/// `user/a/b`, another user's subjects); a `/` in `org` would blur tenant boundaries in
+/// storage keys; control and invisible characters make two identities print the same.
+fn identifier<'a>(claims: &'a Map<String, Value>, name: &str) -> Result<&'a str, AuthFailure> {
+    let text = required_string(claims, name)?;
+    if text.contains('/') {
+        return Err(invalid(if name == "sub" {
+            "the `sub` claim contains `/`, which would widen `${sub}` permission patterns to other subjects"
+        } else {
+            "the `org` claim contains `/`, which a tenant name may not"
+        }));
+    }
+    if text.chars().any(Subject::forbids) {
+        return Err(invalid(&format!(
+            "the `{name}` claim contains a control, invisible format or line separator character"
+        )));
+    }
+    Ok(text)
 }
 
 /// `aud` must be present and be, or contain, `audience`.

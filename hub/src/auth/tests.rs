@@ -280,6 +280,36 @@ fn sub_and_org_must_be_non_empty_strings() {
 }
 
 #[test]
+fn a_sub_or_org_with_a_slash_is_invalid_so_sub_patterns_cannot_widen() {
+    // `user/${sub}` with sub `a/b` would be `user/a/b`; with sub `a`, a token could reach
+    // `user/a/…` of anyone whose id starts with `a/`. Refused outright, with the reason.
+    for (name, value) in [("sub", "u-1/x"), ("sub", "/u-1"), ("sub", "u-1/"), ("sub", "/"), ("org", "acme/eu")] {
+        let failure = hs_auth().verify(&hs(&with(name, Some(json!(value)))), NOW_MS).unwrap_err();
+        assert_eq!(failure.code, AuthErrorCode::InvalidToken, "{name} {value:?}");
+        assert!(failure.message.contains(&format!("`{name}`")) && failure.message.contains('/'), "{failure:?}");
+    }
+}
+
+#[test]
+fn a_sub_or_org_with_a_control_or_invisible_character_is_invalid() {
+    for name in ["sub", "org"] {
+        for value in
+            ["u-1\n", "u\u{0}1", "u-1\u{7f}", "u\u{85}", "u-1\u{202E}", "\u{200B}u-1", "u\u{2028}", "u\u{FEFF}"]
+        {
+            let failure = hs_auth().verify(&hs(&with(name, Some(json!(value)))), NOW_MS).unwrap_err();
+            assert_eq!(failure.code, AuthErrorCode::InvalidToken, "{name} {value:?}");
+            assert!(failure.message.contains(&format!("`{name}`")), "{failure:?}");
+            assert!(failure.message.contains("control"), "{failure:?}");
+        }
+    }
+    // Spaces, accents and other scripts are fine.
+    for value in ["Ada Lovelace", "müller", "ユーザー", "u-1@example.com", "${sub}"] {
+        let id = hs_auth().verify(&hs(&with("sub", Some(json!(value)))), NOW_MS).unwrap();
+        assert_eq!(id.sub, value);
+    }
+}
+
+#[test]
 fn a_configured_audience_is_required_and_checked() {
     let mut config = config(JwtKey::Hs256(SECRET.to_vec()));
     config.audience = Some("herald".to_owned());
