@@ -3,7 +3,7 @@
 //! read-loop target.
 
 /// The HS256 secret every target's hub is configured with, so targets can sign tokens.
-pub const SECRET: &[u8] = b"herald-fuzz-secret";
+pub const SECRET: &[u8] = b"herald-fuzz-secret-0123456789abcd";
 
 /// The close codes docs/protocol.md §7 documents: the only ones the hub may send.
 pub const DOCUMENTED_CLOSE_CODES: [u16; 11] = [1000, 1001, 1002, 1007, 1009, 4401, 4408, 4409, 4429, 4500, 4503];

@@ -42,7 +42,8 @@ pub struct Settings {
     #[arg(long, env = "HERALD_LISTEN")]
     pub listen: Option<SocketAddr>,
 
-    /// HS256 secret for verifying JWTs. Prefer the environment variable: flags are visible in `ps`.
+    /// HS256 secret for verifying JWTs, at least 32 bytes (a shorter one stops the hub at
+    /// startup). Prefer the environment variable: flags are visible in `ps`.
     #[arg(long, env = "HERALD_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
 

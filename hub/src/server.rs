@@ -34,7 +34,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// # async fn run() -> Result<(), herald_hub::HubError> {
 /// let hub = herald_hub::Hub::builder()
 ///     .listen("127.0.0.1:0".parse().unwrap())
-///     .jwt_secret(b"a long random secret".to_vec())
+///     .jwt_secret(b"a random secret of 32 bytes or more".to_vec())
 ///     .spawn()
 ///     .await?;
 /// println!("hub on {}", hub.local_addr());
@@ -64,8 +64,8 @@ pub enum HubError {
     /// The configuration is unusable; the message says what to set.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The key is unusable.
-    #[error("invalid JWT key")]
+    /// The key is unusable: unparsable, or an HS256 secret shorter than 32 bytes.
+    #[error(transparent)]
     Key(#[from] AuthSetupError),
     /// The broker cannot be set up (an invalid Redis URL). An unreachable Redis is not an
     /// error at startup: the hub starts, reports not ready and keeps reconnecting.
@@ -95,7 +95,9 @@ impl HubBuilder {
         self
     }
 
-    /// Verify tokens with this HS256 secret (5 s leeway, no `aud`/`iss` checks).
+    /// Verify tokens with this HS256 secret (5 s leeway, no `aud`/`iss` checks). It must be at
+    /// least [`MIN_HS256_SECRET_LEN`](crate::auth::MIN_HS256_SECRET_LEN) (32) bytes long:
+    /// [`HubBuilder::spawn`] fails with [`HubError::Key`] otherwise.
     pub fn jwt_secret(mut self, secret: Vec<u8>) -> Self {
         self.config.auth = Some(crate::auth::AuthConfig {
             key: JwtKey::Hs256(secret),
@@ -109,8 +111,8 @@ impl HubBuilder {
     /// Binds and starts serving in the background.
     ///
     /// # Errors
-    /// [`HubError`] when no key is configured, the key is unusable, or the address cannot
-    /// be bound.
+    /// [`HubError`] when no key is configured, the key is unusable (an HS256 secret shorter
+    /// than 32 bytes, say), or the address cannot be bound.
     pub async fn spawn(self) -> Result<RunningHub, HubError> {
         let auth = Authenticator::new(self.config.auth.clone().ok_or(ConfigError::NoKey)?)?;
         let listen = self.config.listen;

@@ -10,14 +10,15 @@
 //! use std::time::Duration;
 //! use herald_hub::auth::{mint_hs256, AuthConfig, Authenticator, JwtKey};
 //!
+//! let secret = b"an example secret of at least 32 bytes";
 //! let auth = Authenticator::new(AuthConfig {
-//!     key: JwtKey::Hs256(b"dev-secret".to_vec()),
+//!     key: JwtKey::Hs256(secret.to_vec()),
 //!     audience: None,
 //!     issuer: None,
 //!     leeway: Duration::from_secs(5),
 //! })
 //! .unwrap();
-//! let token = mint_hs256(b"dev-secret", &serde_json::json!({"sub": "u-1", "org": "acme", "exp": 2_000_000_000}));
+//! let token = mint_hs256(secret, &serde_json::json!({"sub": "u-1", "org": "acme", "exp": 2_000_000_000}));
 //! let identity = auth.verify(&token, 1_900_000_000_000).unwrap();
 //! assert_eq!((identity.sub.as_str(), identity.org.as_str()), ("u-1", "acme"));
 //! assert_eq!(identity.expires_at_ms, 2_000_000_000_000);
@@ -46,12 +47,18 @@ use claims::ClaimRules;
 /// Longest token accepted, in bytes; longer ones are `invalid_token` without being decoded.
 pub const MAX_TOKEN_LEN: usize = 64 * 1024;
 
+/// Shortest HS256 secret accepted, in bytes: RFC 7518 §3.2 asks for a key at least as long as
+/// the hash output (256 bits). A shorter one is an [`AuthSetupError`] when the
+/// [`Authenticator`] is built, so a hub with a guessable secret never starts.
+pub const MIN_HS256_SECRET_LEN: usize = 32;
+
 /// Key material for verifying tokens; the variant pins the algorithm (a token's header
 /// never chooses it).
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum JwtKey {
-    /// HS256 with this shared secret.
+    /// HS256 with this shared secret: at least [`MIN_HS256_SECRET_LEN`] (32) bytes, else
+    /// [`Authenticator::new`] fails.
     Hs256(Vec<u8>),
     /// RS256 with this RSA public key (PEM).
     Rs256(Vec<u8>),
@@ -164,7 +171,8 @@ impl Authenticator {
     /// Prepares the verifier.
     ///
     /// # Errors
-    /// [`AuthSetupError`] when the key cannot be parsed.
+    /// [`AuthSetupError`] when the key cannot be parsed, or is an HS256 secret shorter than
+    /// [`MIN_HS256_SECRET_LEN`] bytes.
     pub fn new(config: AuthConfig) -> Result<Self, AuthSetupError> {
         let (key, algorithm) = keys::decoding_key(&config.key)?;
         // Signature and algorithm only: every claim is checked by `ClaimRules`.

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::test_keys::{EC_P384_PUBLIC, EC_PRIVATE, EC_PUBLIC, RSA_PRIVATE, RSA_PUBLIC, RSA_PUBLIC_PKCS1};
 use super::*;
 
-const SECRET: &[u8] = b"unit-test-secret-0123456789";
+const SECRET: &[u8] = b"unit-test-secret-0123456789-abcdef";
 /// "Now" in seconds and milliseconds.
 const NOW_S: u64 = 1_800_000_000;
 const NOW_MS: u64 = NOW_S * 1000;
@@ -426,6 +426,18 @@ fn unusable_keys_are_setup_errors() {
     assert!(setup(JwtKey::Es256(EC_P384_PUBLIC.into())).contains("P-256"));
     assert!(setup(JwtKey::Rs256(RSA_PRIVATE.into())).contains("private key"));
     assert!(setup(JwtKey::Rs256(b"not a key".to_vec())).contains("not PEM"));
+}
+
+#[test]
+fn an_hs256_secret_shorter_than_32_bytes_is_refused_at_setup() {
+    // A short secret can be brute-forced offline from any one token: refuse to start.
+    for len in [1, 8, 16, 31] {
+        let error = Authenticator::new(config(JwtKey::Hs256(vec![b'k'; len]))).unwrap_err().to_string();
+        assert!(error.contains(&format!("{len} bytes")) && error.contains("at least 32"), "{error}");
+    }
+    let secret = vec![b'k'; MIN_HS256_SECRET_LEN];
+    let auth = Authenticator::new(config(JwtKey::Hs256(secret.clone()))).unwrap();
+    assert!(auth.verify(&mint_hs256(&secret, &claims()), NOW_MS).is_ok());
 }
 
 #[test]
