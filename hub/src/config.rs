@@ -32,11 +32,22 @@ pub struct Settings {
     #[serde(skip)]
     pub config: Option<PathBuf>,
 
-    /// Development mode: use HERALD_JWT_SECRET or generate an HS256 secret, print a subscriber
-    /// and a publisher token, and serve `GET /api/v1/dev/token`. Never in production.
+    /// Development mode: sign and verify with a random HS256 secret generated at start, print
+    /// a subscriber and a publisher token, and serve `GET /api/v1/dev/token`, all for tenant
+    /// `dev` only. Refuses a configured key, and a non-loopback --listen. Never in production.
     #[arg(long, env = "HERALD_DEV", value_parser = clap::builder::BoolishValueParser::new())]
     #[serde(skip)]
     pub dev: bool,
+
+    /// INSECURE: let --dev listen on a non-loopback address, where anyone who can reach the hub
+    /// can get tokens from it. Default off.
+    #[arg(
+        long = "dev-allow-non-loopback-INSECURE",
+        env = "HERALD_DEV_ALLOW_NON_LOOPBACK_INSECURE",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    #[serde(skip)]
+    pub dev_allow_non_loopback_insecure: bool,
 
     /// Address to listen on. Default 127.0.0.1:8080.
     #[arg(long, env = "HERALD_LISTEN")]
@@ -241,9 +252,14 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// Header read timeout. Default 10 s.
     pub header_read_timeout: Duration,
-    /// Development mode only: the HS256 secret used to mint tokens at
-    /// `GET /api/v1/dev/token`. Default `None` (no such route).
+    /// Development mode only: the HS256 secret used to mint tokens for tenant `dev` at
+    /// `GET /api/v1/dev/token`. Default `None` (no such route). When set, `auth` must verify
+    /// with this same secret and `listen` must be a loopback address (unless
+    /// `dev_allow_non_loopback_insecure`), or `HubBuilder::spawn` fails.
     pub dev_token_secret: Option<Vec<u8>>,
+    /// Development mode only: allow a non-loopback `listen` address (a warning is logged).
+    /// Default `false`. Flag `--dev-allow-non-loopback-INSECURE`.
+    pub dev_allow_non_loopback_insecure: bool,
     /// Log format. Default human.
     pub log_format: LogFormat,
 }
@@ -276,6 +292,7 @@ impl Default for Config {
             static_dir: None,
             header_read_timeout: Duration::from_millis(10_000),
             dev_token_secret: None,
+            dev_allow_non_loopback_insecure: false,
             log_format: LogFormat::Human,
         }
     }
@@ -293,6 +310,15 @@ pub enum ConfigError {
     /// Both a secret and a public key are configured.
     #[error("set only one of HERALD_JWT_SECRET and HERALD_JWT_PUBLIC_KEY")]
     TwoKeys,
+    /// `--dev` with a configured key: development mode only uses its own random secret.
+    #[error("--dev signs and verifies with a random secret of its own: unset {0} (or drop --dev)")]
+    DevWithKey(&'static str),
+    /// `--dev` on a non-loopback address without the insecure flag.
+    #[error(
+        "--dev refuses to listen on {0}, which is not a loopback address: anyone reaching it could get tokens; \
+         listen on 127.0.0.1 or [::1], or pass --dev-allow-non-loopback-INSECURE"
+    )]
+    DevNonLoopback(SocketAddr),
     /// A file could not be read.
     #[error("cannot read {path}")]
     Read {
@@ -323,7 +349,12 @@ impl Settings {
     /// Fills every field this one leaves unset from `file` (lower precedence).
     pub fn or(self, file: Self) -> Self {
         macro_rules! pick {
-            ($($field:ident),*) => { Self { config: self.config, dev: self.dev, $($field: self.$field.or(file.$field),)* } };
+            ($($field:ident),*) => { Self {
+                config: self.config,
+                dev: self.dev,
+                dev_allow_non_loopback_insecure: self.dev_allow_non_loopback_insecure,
+                $($field: self.$field.or(file.$field),)*
+            } };
         }
         pick!(
             listen,
@@ -376,17 +407,24 @@ impl Settings {
 }
 
 impl Config {
-    /// Builds the configuration from settings. The key is required unless `dev_secret`
-    /// supplies one (`--dev`).
+    /// Builds the configuration from settings. A key is required, except with `--dev`
+    /// (`settings.dev`), which refuses one and signs and verifies with `dev_secret`, or with
+    /// a fresh random secret when that is `None`. `dev_secret` is ignored without `--dev`.
     ///
     /// # Errors
     /// [`ConfigError`] naming what to set or fix.
     pub fn from_settings(settings: &Settings, dev_secret: Option<Vec<u8>>) -> Result<Self, ConfigError> {
         let d = Self::default();
         let ms = |value: Option<u64>, default: Duration| value.map(Duration::from_millis).unwrap_or(default);
-        let dev_secret_bytes = dev_secret.clone();
-        let key = match (&settings.jwt_secret, &settings.jwt_public_key, dev_secret) {
-            (_, _, Some(secret)) => JwtKey::Hs256(secret),
+        let listen = settings.listen.unwrap_or(d.listen);
+        let dev_secret = if settings.dev {
+            dev_settings(settings, listen)?;
+            Some(dev_secret.unwrap_or_else(crate::dev::random_secret))
+        } else {
+            None
+        };
+        let key = match (&settings.jwt_secret, &settings.jwt_public_key, &dev_secret) {
+            (_, _, Some(secret)) => JwtKey::Hs256(secret.clone()),
             (Some(_), Some(_), None) => return Err(ConfigError::TwoKeys),
             (Some(secret), None, None) if secret.expose().is_empty() => {
                 return Err(ConfigError::Invalid("HERALD_JWT_SECRET is empty".into()));
@@ -410,7 +448,7 @@ impl Config {
             if value == 0 { Err(ConfigError::Invalid(format!("{name} must be at least 1"))) } else { Ok(value) }
         };
         Ok(Self {
-            listen: settings.listen.unwrap_or(d.listen),
+            listen,
             auth: Some(AuthConfig {
                 key,
                 audience: settings.jwt_audience.clone(),
@@ -458,10 +496,26 @@ impl Config {
             },
             static_dir: settings.static_dir.clone(),
             header_read_timeout: ms(settings.header_read_timeout_ms, d.header_read_timeout),
-            dev_token_secret: if settings.dev { dev_secret_bytes } else { None },
+            dev_token_secret: dev_secret,
+            dev_allow_non_loopback_insecure: settings.dev_allow_non_loopback_insecure,
             log_format: settings.log_format.unwrap_or_default(),
         })
     }
+}
+
+/// The rules of `--dev` on the settings: no configured key, and a loopback `listen` unless
+/// `--dev-allow-non-loopback-INSECURE` (docs/operations.md §1).
+fn dev_settings(settings: &Settings, listen: SocketAddr) -> Result<(), ConfigError> {
+    if settings.jwt_secret.is_some() {
+        return Err(ConfigError::DevWithKey("HERALD_JWT_SECRET / --jwt-secret"));
+    }
+    if settings.jwt_public_key.is_some() {
+        return Err(ConfigError::DevWithKey("HERALD_JWT_PUBLIC_KEY / --jwt-public-key"));
+    }
+    if !crate::dev::is_loopback(&listen) && !settings.dev_allow_non_loopback_insecure {
+        return Err(ConfigError::DevNonLoopback(listen));
+    }
+    Ok(())
 }
 
 /// `None` for the memory broker, the URL for Redis; an error for anything else.
@@ -514,7 +568,12 @@ mod tests {
         let both =
             Settings { jwt_secret: Some("s".into()), jwt_public_key: Some("k.pem".into()), ..Default::default() };
         assert!(matches!(Config::from_settings(&both, None), Err(ConfigError::TwoKeys)));
-        assert!(Config::from_settings(&Settings::default(), Some(b"dev".to_vec())).is_ok());
+        // A development secret counts only with --dev.
+        let dev_secret = Some(vec![7; 32]);
+        assert!(matches!(Config::from_settings(&Settings::default(), dev_secret.clone()), Err(ConfigError::NoKey)));
+        let dev = Config::from_settings(&Settings { dev: true, ..Default::default() }, dev_secret.clone()).unwrap();
+        assert_eq!(dev.dev_token_secret, dev_secret);
+        assert!(matches!(dev.auth.unwrap().key, JwtKey::Hs256(ref key) if Some(key) == dev_secret.as_ref()));
     }
 
     #[test]

@@ -112,9 +112,10 @@ impl HubBuilder {
     ///
     /// # Errors
     /// [`HubError`] when no key is configured, the key is unusable (an HS256 secret shorter
-    /// than 32 bytes, say), or the address cannot be bound.
+    /// than 32 bytes, say), development mode breaks its rules (`Config::dev_token_secret`
+    /// on a non-loopback address), or the address cannot be bound.
     pub async fn spawn(self) -> Result<RunningHub, HubError> {
-        let auth = Authenticator::new(self.config.auth.clone().ok_or(ConfigError::NoKey)?)?;
+        let auth = self.authenticator()?;
         let listen = self.config.listen;
         let listener = TcpListener::bind(listen).await.map_err(|source| HubError::Bind { addr: listen, source })?;
         let addr = listener.local_addr().map_err(|source| HubError::Bind { addr: listen, source })?;
@@ -147,13 +148,19 @@ impl HubBuilder {
     where
         L: axum::serve::Listener<Addr = SocketAddr>,
     {
-        let auth = Authenticator::new(self.config.auth.clone().ok_or(ConfigError::NoKey)?)?;
+        let auth = self.authenticator()?;
         let listen = self.config.listen;
         let addr = listener.local_addr().map_err(|source| HubError::Bind { addr: listen, source })?;
         let state = self.state(auth)?;
         let task = tokio::spawn(serve(crate::sim::GenericListener(listener), state.clone()));
         tracing::info!(%addr, "herald hub listening (simulation listener)");
         Ok(RunningHub { addr, state, task })
+    }
+
+    /// The token verifier, after the rules of development mode (`crate::dev`).
+    fn authenticator(&self) -> Result<Authenticator, HubError> {
+        crate::dev::check(&self.config)?;
+        Ok(Authenticator::new(self.config.auth.clone().ok_or(ConfigError::NoKey)?)?)
     }
 
     /// The shared state: broker, registry, metrics.

@@ -134,19 +134,24 @@ fn required_string<'a>(claims: &'a Map<String, Value>, name: &str) -> Result<&'a
 /// storage keys; control and invisible characters make two identities print the same.
 fn identifier<'a>(claims: &'a Map<String, Value>, name: &str) -> Result<&'a str, AuthFailure> {
     let text = required_string(claims, name)?;
+    match identifier_problem(name, text) {
+        Some(problem) => Err(invalid(&problem)),
+        None => Ok(text),
+    }
+}
+
+/// Why `text` cannot be the `sub` or `org` (`name`) of a token, or `None` when it can.
+pub(super) fn identifier_problem(name: &str, text: &str) -> Option<String> {
     if text.contains('/') {
-        return Err(invalid(if name == "sub" {
-            "the `sub` claim contains `/`, which would widen `${sub}` permission patterns to other subjects"
+        return Some(if name == "sub" {
+            "the `sub` claim contains `/`, which would widen `${sub}` permission patterns to other subjects".into()
         } else {
-            "the `org` claim contains `/`, which a tenant name may not"
-        }));
+            format!("the `{name}` claim contains `/`, which a tenant name may not")
+        });
     }
-    if text.chars().any(Subject::forbids) {
-        return Err(invalid(&format!(
-            "the `{name}` claim contains a control, invisible format or line separator character"
-        )));
-    }
-    Ok(text)
+    text.chars()
+        .any(Subject::forbids)
+        .then(|| format!("the `{name}` claim contains a control, invisible format or line separator character"))
 }
 
 /// `aud` must be present and be, or contain, `audience`.

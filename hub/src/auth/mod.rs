@@ -219,6 +219,19 @@ fn describe(kind: &ErrorKind, algorithm: Algorithm) -> String {
     }
 }
 
+/// Checks that `value` may be the `sub` or `org` (`claim`) of a token: not empty, no `/`, and
+/// none of the characters subjects forbid (docs/protocol.md §1). [`Authenticator::verify`]
+/// refuses other tokens with `invalid_token`.
+///
+/// # Errors
+/// The reason, naming the claim, as the hub would send it.
+pub fn check_identifier(claim: &str, value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Err(format!("the `{claim}` claim is empty"));
+    }
+    claims::identifier_problem(claim, value).map_or(Ok(()), Err)
+}
+
 /// Signs `claims` with HS256: for `--dev` tokens and tests.
 pub fn mint_hs256(secret: &[u8], claims: &serde_json::Value) -> String {
     jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret))
