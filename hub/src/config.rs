@@ -12,7 +12,7 @@ use clap::Parser;
 use herald_event_types::{ChannelName, EventCategory};
 use serde::Deserialize;
 
-use crate::auth::{AuthConfig, JwtKey};
+use crate::auth::{AuthConfig, JwtKey, KeyDir};
 use crate::broker::MemoryConfig;
 
 /// What the user set, from flags, environment and file. Every field is optional; unset
@@ -61,6 +61,17 @@ pub struct Settings {
     /// PEM public key file for verifying JWTs: RS256 for an RSA key, ES256 for an EC P-256 key.
     #[arg(long, env = "HERALD_JWT_PUBLIC_KEY")]
     pub jwt_public_key: Option<PathBuf>,
+
+    /// Directory of verification keys selected by each token's `kid`: `<kid>.hs256` (an HS256
+    /// secret) and `<kid>.pem` (an RSA or EC P-256 public key) files. Re-read on SIGHUP and when
+    /// its content changes, without a restart. Instead of HERALD_JWT_SECRET / HERALD_JWT_PUBLIC_KEY.
+    #[arg(long, env = "HERALD_JWT_KEYS")]
+    pub jwt_keys: Option<PathBuf>,
+
+    /// How often the HERALD_JWT_KEYS directory is checked for changes, in milliseconds; 0 checks
+    /// only on SIGHUP. Default 2000.
+    #[arg(long, env = "HERALD_JWT_KEYS_POLL_MS")]
+    pub jwt_keys_poll_ms: Option<u64>,
 
     /// Required `aud` claim. Default: not checked.
     #[arg(long, env = "HERALD_JWT_AUDIENCE")]
@@ -304,11 +315,11 @@ impl Default for Config {
 pub enum ConfigError {
     /// Neither a secret nor a public key is configured.
     #[error(
-        "no JWT key: set HERALD_JWT_SECRET (HS256) or HERALD_JWT_PUBLIC_KEY / --jwt-public-key (RS256/ES256), or run with --dev"
+        "no JWT key: set HERALD_JWT_SECRET (HS256), HERALD_JWT_PUBLIC_KEY / --jwt-public-key (RS256/ES256) or HERALD_JWT_KEYS / --jwt-keys (a key directory), or run with --dev"
     )]
     NoKey,
-    /// Both a secret and a public key are configured.
-    #[error("set only one of HERALD_JWT_SECRET and HERALD_JWT_PUBLIC_KEY")]
+    /// More than one of a secret, a public key and a key directory are configured.
+    #[error("set only one of HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY and HERALD_JWT_KEYS")]
     TwoKeys,
     /// `--dev` with a configured key: development mode only uses its own random secret.
     #[error("--dev signs and verifies with a random secret of its own: unset {0} (or drop --dev)")]
@@ -360,6 +371,8 @@ impl Settings {
             listen,
             jwt_secret,
             jwt_public_key,
+            jwt_keys,
+            jwt_keys_poll_ms,
             jwt_audience,
             jwt_issuer,
             jwt_leeway_ms,
@@ -423,6 +436,11 @@ impl Config {
         } else {
             None
         };
+        let configured =
+            [settings.jwt_secret.is_some(), settings.jwt_public_key.is_some(), settings.jwt_keys.is_some()];
+        if configured.into_iter().filter(|set| *set).count() > 1 && dev_secret.is_none() {
+            return Err(ConfigError::TwoKeys);
+        }
         let key = match (&settings.jwt_secret, &settings.jwt_public_key, &dev_secret) {
             (_, _, Some(secret)) => JwtKey::Hs256(secret.clone()),
             (Some(_), Some(_), None) => return Err(ConfigError::TwoKeys),
@@ -434,7 +452,17 @@ impl Config {
                 let pem = std::fs::read(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
                 JwtKey::from_public_key_pem(&pem).map_err(ConfigError::Key)?
             }
-            (None, None, None) => return Err(ConfigError::NoKey),
+            (None, None, None) => match &settings.jwt_keys {
+                Some(path) => JwtKey::Dir(KeyDir {
+                    path: path.clone(),
+                    poll_interval: match settings.jwt_keys_poll_ms {
+                        Some(0) => None,
+                        Some(ms) => Some(Duration::from_millis(ms)),
+                        None => Some(KeyDir::DEFAULT_POLL_INTERVAL),
+                    },
+                }),
+                None => return Err(ConfigError::NoKey),
+            },
         };
         let mut channels = d.channels.clone();
         for name in settings.channels.iter().flatten().map(|c| c.trim()).filter(|c| !c.is_empty()) {
@@ -512,6 +540,9 @@ fn dev_settings(settings: &Settings, listen: SocketAddr) -> Result<(), ConfigErr
     if settings.jwt_public_key.is_some() {
         return Err(ConfigError::DevWithKey("HERALD_JWT_PUBLIC_KEY / --jwt-public-key"));
     }
+    if settings.jwt_keys.is_some() {
+        return Err(ConfigError::DevWithKey("HERALD_JWT_KEYS / --jwt-keys"));
+    }
     if !crate::dev::is_loopback(&listen) && !settings.dev_allow_non_loopback_insecure {
         return Err(ConfigError::DevNonLoopback(listen));
     }
@@ -536,6 +567,8 @@ fn broker_url(setting: Option<&Secret>) -> Result<Option<Secret>, ConfigError> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]
@@ -568,6 +601,12 @@ mod tests {
         let both =
             Settings { jwt_secret: Some("s".into()), jwt_public_key: Some("k.pem".into()), ..Default::default() };
         assert!(matches!(Config::from_settings(&both, None), Err(ConfigError::TwoKeys)));
+        let dir_and_secret =
+            Settings { jwt_secret: Some("s".into()), jwt_keys: Some("keys".into()), ..Default::default() };
+        assert!(matches!(Config::from_settings(&dir_and_secret, None), Err(ConfigError::TwoKeys)));
+        let dir = Settings { jwt_keys: Some("keys".into()), jwt_keys_poll_ms: Some(0), ..Default::default() };
+        let key = Config::from_settings(&dir, None).unwrap().auth.unwrap().key;
+        assert!(matches!(key, JwtKey::Dir(dir) if dir.poll_interval.is_none() && dir.path == Path::new("keys")));
         // A development secret counts only with --dev.
         let dev_secret = Some(vec![7; 32]);
         assert!(matches!(Config::from_settings(&Settings::default(), dev_secret.clone()), Err(ConfigError::NoKey)));

@@ -148,6 +148,9 @@ mod tests {
         let public = crate::Settings { jwt_public_key: Some("jwt-public.pem".into()), ..dev_settings() };
         let error = Config::from_settings(&public, None).unwrap_err();
         assert!(matches!(error, ConfigError::DevWithKey(named) if named.contains("HERALD_JWT_PUBLIC_KEY")), "{error}");
+        let dir = crate::Settings { jwt_keys: Some("/etc/herald/jwt-keys".into()), ..dev_settings() };
+        let error = Config::from_settings(&dir, None).unwrap_err();
+        assert!(matches!(error, ConfigError::DevWithKey(named) if named.contains("HERALD_JWT_KEYS")), "{error}");
     }
 
     #[test]

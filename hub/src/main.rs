@@ -1,5 +1,6 @@
 //! The `herald-hub` binary: configuration → logging → [`herald_hub::Hub`] until SIGINT or
-//! SIGTERM, then a graceful shutdown (every client closed with 1001) and exit 0.
+//! SIGTERM, then a graceful shutdown (every client closed with 1001) and exit 0. SIGHUP
+//! re-reads the key directory (`HERALD_JWT_KEYS`), if any.
 
 use std::process::ExitCode;
 
@@ -30,6 +31,8 @@ fn main() -> ExitCode {
         if let Some(config) = dev_config {
             print_dev_tokens(&config, hub.local_addr());
         }
+        #[cfg(unix)]
+        tokio::spawn(reload_keys_on_hangup(hub.authenticator().clone()));
         let token = hub.shutdown_token();
         tokio::spawn(async move {
             wait_for_signal().await;
@@ -78,6 +81,26 @@ fn print_dev_tokens(config: &Config, addr: std::net::SocketAddr) {
     println!("subscriber token (org dev, 24 h): {subscriber}");
     println!("publisher token  (org dev, 24 h): {publisher}");
     println!("more tokens (org dev, 1 h): GET http://{addr}/api/v1/dev/token?role=subscriber|publisher&sub=NAME");
+}
+
+/// On every SIGHUP, re-reads the key directory (`Authenticator::reload_keys` logs the outcome;
+/// a failed reload keeps the keys in use).
+#[cfg(unix)]
+async fn reload_keys_on_hangup(auth: herald_hub::auth::Authenticator) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP: the key directory is re-read only when it changes");
+        return;
+    };
+    while hangup.recv().await.is_some() {
+        if auth.key_dir().is_none() {
+            tracing::info!("SIGHUP: no key directory (HERALD_JWT_KEYS) to reload");
+            continue;
+        }
+        let auth = auth.clone();
+        // Reading files blocks: off the async workers.
+        let _ = tokio::task::spawn_blocking(move || auth.reload_keys()).await;
+    }
 }
 
 async fn wait_for_signal() {

@@ -201,6 +201,12 @@ impl RunningHub {
         &self.state.metrics
     }
 
+    /// The hub's token verifier. With a key directory, [`Authenticator::reload_keys`]
+    /// re-reads it without a restart (the binary calls it on SIGHUP).
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.state.auth
+    }
+
     /// A cheap, cloneable handle for publishing from inside this process.
     pub fn handle(&self) -> HubHandle {
         HubHandle { state: self.state.clone() }

@@ -23,6 +23,7 @@ pub(super) fn decoding_key(key: &JwtKey) -> Result<(DecodingKey, Algorithm), Aut
         JwtKey::Hs256(secret) => Ok((DecodingKey::from_secret(secret), Algorithm::HS256)),
         JwtKey::Rs256(pem) => Ok((rsa_key(pem)?, Algorithm::RS256)),
         JwtKey::Es256(pem) => Ok((ec_p256_key(pem)?, Algorithm::ES256)),
+        JwtKey::Dir(_) => Err(setup("a key directory is not one key")),
     }
 }
 
