@@ -158,7 +158,7 @@ start_hub() {
   local log=$1 deadline
   shift
   : > "$log"
-  env "$@" HERALD_JWT_SECRET=autobahn-echo-only NO_COLOR=1 RUST_LOG="${RUST_LOG:-warn},herald_hub::server=info" \
+  env "$@" HERALD_JWT_SECRET=autobahn-echo-only-0123456789abcdef NO_COLOR=1 RUST_LOG="${RUST_LOG:-warn},herald_hub::server=info" \
     "$bin" --listen 127.0.0.1:0 > /dev/null 2> "$log" &
   hub_pid=$!
   hub_addr=''

@@ -8,7 +8,7 @@ BIN=$PWD/target/release/herald-hub
 LG=${PEERS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/herald-bench-peers}/target/release/wsfanout-loadgen
 [ -x "$LG" ] || { echo "build the loadgen first: ../shared/bench-peers/run.sh --setup-only herald" >&2; exit 1; }
 cargo build -q --release --locked -p herald-hub --features redis
-export HERALD_JWT_SECRET=bench-secret-$$
+export HERALD_JWT_SECRET=bench-secret-$$-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT

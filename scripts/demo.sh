@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's run command: Herald's demo on the embedded in-memory broker. Builds what is
-# needed, starts the hub in development mode (serving the live dashboard when it is built,
-# with a dev token endpoint), starts the three example services publishing into tenant
-# `dev`, and prints the URL to open. Ctrl-C stops everything it started.
+# needed, starts the hub in development mode on loopback (its own random secret, a token
+# endpoint for tenant `dev`, serving the live dashboard when it is built), starts the three
+# example services with `--dev` (they fetch publisher tokens from that endpoint), and prints
+# the URL to open. Ctrl-C stops everything it started.
 #
 #   ./scripts/demo.sh                 # http://127.0.0.1:8080/
 #   HERALD_DEMO_PORT=9000 ./scripts/demo.sh
@@ -12,8 +13,8 @@ source scripts/lib/setup.sh
 ensure_wasm_target
 
 port=${HERALD_DEMO_PORT:-8080}
-# One secret for the hub and the services (`--dev` on both sides mints tokens with it).
-export HERALD_JWT_SECRET=${HERALD_JWT_SECRET:-demo-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
+# `--dev` refuses configured keys: a production key in this shell is never used to mint.
+unset HERALD_JWT_SECRET HERALD_JWT_PUBLIC_KEY HERALD_JWT_KEYS
 
 echo "==> building the hub and the example services"
 cargo build --release --locked -p herald-hub -p example-pipeline-service -p example-security-service \
@@ -42,7 +43,7 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && 
 curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "the hub did not start on port $port" >&2; exit 1; }
 
 for service in pipeline security debugger; do
-  "target/release/$service-service" --dev --tenant dev --hub "ws://127.0.0.1:$port" &
+  "target/release/$service-service" --dev --hub "ws://127.0.0.1:$port" &
   pids+=($!)
 done
 

@@ -1,5 +1,6 @@
 //! Shared by the three example services (included with `#[path]`): the command line,
-//! `--dev` tokens, and the loop that paces a simulation's events at `--rate`.
+//! `--dev` tokens (fetched from a development hub), and the loop that paces a simulation's
+//! events at `--rate`.
 
 use std::time::Duration;
 
@@ -15,16 +16,14 @@ pub(crate) struct Args {
     /// A JWT whose `publish` permissions cover the service's channels.
     #[arg(long, env = "HERALD_TOKEN", required_unless_present = "dev", conflicts_with = "dev")]
     pub(crate) token: Option<String>,
-    /// Mint a token (24 h, `publish: ["*"]`, org `--tenant`) with the HS256 secret in
-    /// `HERALD_JWT_SECRET`: the secret the hub was started with.
+    /// Get a publisher token for tenant `dev` from a development hub (`herald-hub --dev`):
+    /// `GET /api/v1/dev/token?role=publisher` on the `--hub` address, at start and again
+    /// whenever the hub refuses it (a restarted development hub has a new secret).
     #[arg(long)]
     pub(crate) dev: bool,
     /// Events per second, on average.
     #[arg(long, default_value_t = 5.0)]
     pub(crate) rate: f64,
-    /// The tenant (`org`) of `--dev` tokens.
-    #[arg(long, default_value = "dev")]
-    pub(crate) tenant: String,
     /// Stop after this many events (default: run until Ctrl-C).
     #[arg(long)]
     pub(crate) count: Option<u64>,
@@ -33,23 +32,48 @@ pub(crate) struct Args {
     pub(crate) seed: Option<u64>,
 }
 
-impl Args {
-    /// The token: `--token`, or one minted for `--dev`.
-    pub(crate) fn token(&self, service: &str) -> Result<String, String> {
-        if let Some(token) = &self.token {
-            return Ok(token.clone());
+/// Fetches publisher tokens for `--dev` from the hub's development token endpoint.
+#[derive(Debug, Clone)]
+pub(crate) struct DevTokens {
+    client: reqwest::Client,
+    url: reqwest::Url,
+}
+
+impl DevTokens {
+    /// The endpoint of the hub at `hub` (`ws://` or `http://host:port`), for a token whose
+    /// `sub` is `service`.
+    pub(crate) fn new(hub: &str, service: &str) -> Result<Self, String> {
+        let mut url = reqwest::Url::parse(hub).map_err(|e| format!("--hub {hub:?}: {e}"))?;
+        let scheme = match url.scheme() {
+            "ws" | "http" => "http",
+            "wss" | "https" => "https",
+            other => return Err(format!("--hub {hub:?}: unsupported scheme {other:?}")),
+        };
+        url.set_scheme(scheme).map_err(|()| format!("--hub {hub:?}: cannot use {scheme}"))?;
+        url.set_path("/api/v1/dev/token");
+        url.query_pairs_mut().clear().append_pair("role", "publisher").append_pair("sub", service);
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
+        Ok(Self { client, url })
+    }
+
+    /// One fresh token, or why there is none (the hub's own message when it answered).
+    pub(crate) async fn fetch(&self) -> Result<String, String> {
+        let failed = |e: &dyn std::fmt::Display| format!("--dev: no token from {}: {e}", self.url);
+        let response = self.client.get(self.url.clone()).send().await.map_err(|e| failed(&e))?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| failed(&e))?;
+        let body: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        match body["token"].as_str() {
+            Some(token) if status.is_success() => Ok(token.to_owned()),
+            _ if status.is_success() => Err(failed(&"the answer holds no token")),
+            _ => {
+                let message = body["message"].as_str().unwrap_or("");
+                Err(failed(&format!("{status} {message} (is the hub running with --dev?)")))
+            }
         }
-        let secret = std::env::var("HERALD_JWT_SECRET")
-            .map_err(|_| "--dev needs HERALD_JWT_SECRET: the HS256 secret the hub was started with".to_owned())?;
-        let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs()
-            + 24 * 3600;
-        let claims = serde_json::json!({"sub": service, "org": self.tenant, "exp": exp, "publish": ["*"]});
-        jsonwebtoken::encode(
-            &jsonwebtoken::Header::default(),
-            &claims,
-            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-        )
-        .map_err(|e| format!("cannot mint a dev token: {e}"))
     }
 }
 
@@ -63,8 +87,21 @@ pub(crate) async fn run(
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let token = args.token(service)?;
-    let publisher = Publisher::builder(&args.hub).token(token).source(service).build()?;
+    let builder = Publisher::builder(&args.hub).source(service);
+    let builder = match &args.token {
+        Some(token) => builder.token(token.clone()),
+        None => {
+            // --dev: the first token now (a hub that is not in development mode is an error
+            // at start), then a fresh one whenever the hub refuses the current one.
+            let tokens = DevTokens::new(&args.hub, service)?;
+            let first = tokens.fetch().await?;
+            builder.token(first).token_provider(move || {
+                let tokens = tokens.clone();
+                async move { tokens.fetch().await }
+            })
+        }
+    };
+    let publisher = builder.build()?;
     let rate = if args.rate.is_finite() && args.rate > 0.0 { args.rate } else { 1.0 };
     let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -14,7 +14,7 @@
 #![no_main]
 
 use herald_event_types::{ChannelName, ClientFrame, Subject};
-use herald_fuzz::split;
+use herald_fuzz::{hidden_char, split};
 use herald_hub::auth::Permissions;
 use libfuzzer_sys::fuzz_target;
 
@@ -61,12 +61,11 @@ fn model_channel(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
-/// `""`, or at most 256 bytes of `/`-separated non-empty segments without ASCII controls.
+/// `""`, or at most 256 bytes of `/`-separated non-empty segments without a hidden
+/// character (control, invisible format, line or paragraph separator).
 fn model_subject(subject: &str) -> bool {
     subject.is_empty()
-        || (subject.len() <= 256
-            && !subject.bytes().any(|b| b < 0x20 || b == 0x7f)
-            && !subject.split('/').any(str::is_empty))
+        || (subject.len() <= 256 && !subject.chars().any(hidden_char) && !subject.split('/').any(str::is_empty))
 }
 
 /// Whole-segment prefix: the prefix's segments are the first segments of `subject`.

@@ -12,8 +12,8 @@
 //! Properties: no panic; whatever is accepted has a payload that is a JSON object, and the
 //! identity holds exactly its claims: `sub`, `org`, `name`, `exp` in milliseconds, and the
 //! `subscribe`/`publish` permissions parsed from them (or the defaults); `exp` is in the
-//! future within the leeway, `nbf`/`iat` not beyond it, the required claims are present, and
-//! the configured `aud`/`iss` match. Where a model verdict is exact (integer times), a
+//! future within the leeway, `nbf`/`iat` not beyond it, the required claims are present, `sub`
+//! and `org` hold no `/` and no hidden character, and the configured `aud`/`iss` match. Where a model verdict is exact (integer times), a
 //! token the rules accept must be accepted.
 #![no_main]
 
@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use herald_fuzz::SECRET;
+use herald_fuzz::{SECRET, hidden_char};
 use herald_hub::auth::{AuthConfig, Authenticator, JwtKey, Permissions, mint_hs256};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use libfuzzer_sys::fuzz_target;
@@ -158,7 +158,10 @@ impl Rules {
                 None => unsure |= at - (LEEWAY_MS as f64) >= now as f64 - 1.0,
             }
         }
-        if non_empty_string(claims, "sub").is_none() || non_empty_string(claims, "org").is_none() {
+        // `sub` and `org`: non-empty, no `/`, no control, format or line separator character.
+        let identifier =
+            |name| non_empty_string(claims, name).filter(|s| !s.contains('/') && !s.chars().any(hidden_char));
+        if identifier("sub").is_none() || identifier("org").is_none() {
             return Verdict::Reject;
         }
         if let Some(audience) = &self.audience {

@@ -3,13 +3,27 @@
 //! read-loop target.
 
 /// The HS256 secret every target's hub is configured with, so targets can sign tokens.
-pub const SECRET: &[u8] = b"herald-fuzz-secret";
+pub const SECRET: &[u8] = b"herald-fuzz-secret-0123456789abcd";
 
 /// The close codes docs/protocol.md §7 documents: the only ones the hub may send.
 pub const DOCUMENTED_CLOSE_CODES: [u16; 11] = [1000, 1001, 1002, 1007, 1009, 4401, 4408, 4409, 4429, 4500, 4503];
 
 /// The mask key of the frames [`client_frame`] builds (clients must mask, RFC 6455 §5.3).
 const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+
+/// Whether `c` may not appear in a subject, a `sub` or an `org` (docs/protocol.md §3): general
+/// category Cc (control), Cf (format) or Zl/Zp (line and paragraph separators), read from the
+/// `unicode-properties` tables, independently of the hub's own table.
+pub fn hidden_char(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    matches!(
+        c.general_category(),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+    )
+}
 
 /// Splits `data` at every `separator`, into at most `max` pieces (the last keeps the rest).
 pub fn split(data: &[u8], separator: u8, max: usize) -> Vec<&[u8]> {

@@ -11,7 +11,7 @@ import base64, hashlib, hmac, json, os, pathlib, struct
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "fuzz" / "seeds"
 FIX = ROOT / "docs" / "protocol" / "fixtures"
-SECRET = b"herald-fuzz-secret"
+SECRET = b"herald-fuzz-secret-0123456789abcd"
 MASK = bytes([0x37, 0xFA, 0x21, 0x3D])
 
 
@@ -97,6 +97,8 @@ write("jwt_claims", "claims-expired", bytes([1]) + json.dumps({**good, "exp": 18
 write("jwt_claims", "claims-huge-exp", bytes([1]) + json.dumps({**good, "exp": 18446744073709551615}).encode())
 write("jwt_claims", "claims-nulls", bytes([1]) + json.dumps({**good, "name": None, "nbf": None, "subscribe": None}).encode())
 write("jwt_claims", "claims-bad-types", bytes([1]) + json.dumps({**good, "exp": "2000000000", "publish": "x"}).encode())
+write("jwt_claims", "claims-sub-slash", bytes([1]) + json.dumps({**good, "sub": "alice/inbox"}).encode())
+write("jwt_claims", "claims-hidden-chars", bytes([1]) + json.dumps({**good, "sub": "u-1\u202e", "org": "ac\u200bme"}).encode())
 write("jwt_claims", "header-kid", bytes([2]) + b'{"alg":"HS256","kid":"../../etc/passwd","typ":"JWT"}\0' + json.dumps(good).encode())
 write("jwt_claims", "header-rs256", bytes([2]) + b'{"alg":"RS256"}\0' + json.dumps(good).encode())
 
@@ -106,6 +108,7 @@ for name, parts in {
     "star": ["user", "u-1/x", "u-10", "u-1", "*", "*/u-1"],
     "invalid": ["Pipe line", "a//b", "/", "${sub}", "pipeline/", "**", "pipe*"],
     "unicode": ["é", "a b/ü", "ü/x", "x\n", "é/ü", "${sub}/a/${sub}"],
+    "hidden": ["pipeline", "p-42\u202e", "p\u200b/x", "u\u2028", "user/p\u00ad", "*/a\U000e0041", "debug/\u0085"],
     "long": ["a" * 64, "s" * 256, "s" * 257, "u", "a" * 65, "pipeline/" + "s" * 256],
 }.items():
     write("channel_subject", name, "\0".join(parts))

@@ -12,7 +12,7 @@ use clap::Parser;
 use herald_event_types::{ChannelName, EventCategory};
 use serde::Deserialize;
 
-use crate::auth::{AuthConfig, JwtKey};
+use crate::auth::{AuthConfig, JwtKey, KeyDir};
 use crate::broker::MemoryConfig;
 
 /// What the user set, from flags, environment and file. Every field is optional; unset
@@ -32,23 +32,46 @@ pub struct Settings {
     #[serde(skip)]
     pub config: Option<PathBuf>,
 
-    /// Development mode: use HERALD_JWT_SECRET or generate an HS256 secret, print a subscriber
-    /// and a publisher token, and serve `GET /api/v1/dev/token`. Never in production.
+    /// Development mode: sign and verify with a random HS256 secret generated at start, print
+    /// a subscriber and a publisher token, and serve `GET /api/v1/dev/token`, all for tenant
+    /// `dev` only. Refuses a configured key, and a non-loopback --listen. Never in production.
     #[arg(long, env = "HERALD_DEV", value_parser = clap::builder::BoolishValueParser::new())]
     #[serde(skip)]
     pub dev: bool,
+
+    /// INSECURE: let --dev listen on a non-loopback address, where anyone who can reach the hub
+    /// can get tokens from it. Default off.
+    #[arg(
+        long = "dev-allow-non-loopback-INSECURE",
+        env = "HERALD_DEV_ALLOW_NON_LOOPBACK_INSECURE",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    #[serde(skip)]
+    pub dev_allow_non_loopback_insecure: bool,
 
     /// Address to listen on. Default 127.0.0.1:8080.
     #[arg(long, env = "HERALD_LISTEN")]
     pub listen: Option<SocketAddr>,
 
-    /// HS256 secret for verifying JWTs. Prefer the environment variable: flags are visible in `ps`.
+    /// HS256 secret for verifying JWTs, at least 32 bytes (a shorter one stops the hub at
+    /// startup). Prefer the environment variable: flags are visible in `ps`.
     #[arg(long, env = "HERALD_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
 
     /// PEM public key file for verifying JWTs: RS256 for an RSA key, ES256 for an EC P-256 key.
     #[arg(long, env = "HERALD_JWT_PUBLIC_KEY")]
     pub jwt_public_key: Option<PathBuf>,
+
+    /// Directory of verification keys selected by each token's `kid`: `<kid>.hs256` (an HS256
+    /// secret) and `<kid>.pem` (an RSA or EC P-256 public key) files. Re-read on SIGHUP and when
+    /// its content changes, without a restart. Instead of HERALD_JWT_SECRET / HERALD_JWT_PUBLIC_KEY.
+    #[arg(long, env = "HERALD_JWT_KEYS")]
+    pub jwt_keys: Option<PathBuf>,
+
+    /// How often the HERALD_JWT_KEYS directory is checked for changes, in milliseconds; 0 checks
+    /// only on SIGHUP. Default 2000.
+    #[arg(long, env = "HERALD_JWT_KEYS_POLL_MS")]
+    pub jwt_keys_poll_ms: Option<u64>,
 
     /// Required `aud` claim. Default: not checked.
     #[arg(long, env = "HERALD_JWT_AUDIENCE")]
@@ -331,9 +354,14 @@ pub struct Config {
     /// not reading); also the longest the hub waits for a connection's writer after its
     /// session ended. Default 10 s.
     pub write_timeout: Duration,
-    /// Development mode only: the HS256 secret used to mint tokens at
-    /// `GET /api/v1/dev/token`. Default `None` (no such route).
+    /// Development mode only: the HS256 secret used to mint tokens for tenant `dev` at
+    /// `GET /api/v1/dev/token`. Default `None` (no such route). When set, `auth` must verify
+    /// with this same secret and `listen` must be a loopback address (unless
+    /// `dev_allow_non_loopback_insecure`), or `HubBuilder::spawn` fails.
     pub dev_token_secret: Option<Vec<u8>>,
+    /// Development mode only: allow a non-loopback `listen` address (a warning is logged).
+    /// Default `false`. Flag `--dev-allow-non-loopback-INSECURE`.
+    pub dev_allow_non_loopback_insecure: bool,
     /// Log format. Default human.
     pub log_format: LogFormat,
 }
@@ -369,6 +397,7 @@ impl Default for Config {
             header_read_timeout: Duration::from_millis(10_000),
             write_timeout: Duration::from_millis(10_000),
             dev_token_secret: None,
+            dev_allow_non_loopback_insecure: false,
             log_format: LogFormat::Human,
         }
     }
@@ -380,12 +409,21 @@ impl Default for Config {
 pub enum ConfigError {
     /// Neither a secret nor a public key is configured.
     #[error(
-        "no JWT key: set HERALD_JWT_SECRET (HS256) or HERALD_JWT_PUBLIC_KEY / --jwt-public-key (RS256/ES256), or run with --dev"
+        "no JWT key: set HERALD_JWT_SECRET (HS256), HERALD_JWT_PUBLIC_KEY / --jwt-public-key (RS256/ES256) or HERALD_JWT_KEYS / --jwt-keys (a key directory), or run with --dev"
     )]
     NoKey,
-    /// Both a secret and a public key are configured.
-    #[error("set only one of HERALD_JWT_SECRET and HERALD_JWT_PUBLIC_KEY")]
+    /// More than one of a secret, a public key and a key directory are configured.
+    #[error("set only one of HERALD_JWT_SECRET, HERALD_JWT_PUBLIC_KEY and HERALD_JWT_KEYS")]
     TwoKeys,
+    /// `--dev` with a configured key: development mode only uses its own random secret.
+    #[error("--dev signs and verifies with a random secret of its own: unset {0} (or drop --dev)")]
+    DevWithKey(&'static str),
+    /// `--dev` on a non-loopback address without the insecure flag.
+    #[error(
+        "--dev refuses to listen on {0}, which is not a loopback address: anyone reaching it could get tokens; \
+         listen on 127.0.0.1 or [::1], or pass --dev-allow-non-loopback-INSECURE"
+    )]
+    DevNonLoopback(SocketAddr),
     /// A file could not be read.
     #[error("cannot read {path}")]
     Read {
@@ -416,12 +454,19 @@ impl Settings {
     /// Fills every field this one leaves unset from `file` (lower precedence).
     pub fn or(self, file: Self) -> Self {
         macro_rules! pick {
-            ($($field:ident),*) => { Self { config: self.config, dev: self.dev, $($field: self.$field.or(file.$field),)* } };
+            ($($field:ident),*) => { Self {
+                config: self.config,
+                dev: self.dev,
+                dev_allow_non_loopback_insecure: self.dev_allow_non_loopback_insecure,
+                $($field: self.$field.or(file.$field),)*
+            } };
         }
         pick!(
             listen,
             jwt_secret,
             jwt_public_key,
+            jwt_keys,
+            jwt_keys_poll_ms,
             jwt_audience,
             jwt_issuer,
             jwt_leeway_ms,
@@ -478,17 +523,29 @@ impl Settings {
 }
 
 impl Config {
-    /// Builds the configuration from settings. The key is required unless `dev_secret`
-    /// supplies one (`--dev`).
+    /// Builds the configuration from settings. A key is required, except with `--dev`
+    /// (`settings.dev`), which refuses one and signs and verifies with `dev_secret`, or with
+    /// a fresh random secret when that is `None`. `dev_secret` is ignored without `--dev`.
     ///
     /// # Errors
     /// [`ConfigError`] naming what to set or fix.
     pub fn from_settings(settings: &Settings, dev_secret: Option<Vec<u8>>) -> Result<Self, ConfigError> {
         let d = Self::default();
         let ms = |value: Option<u64>, default: Duration| value.map(Duration::from_millis).unwrap_or(default);
-        let dev_secret_bytes = dev_secret.clone();
-        let key = match (&settings.jwt_secret, &settings.jwt_public_key, dev_secret) {
-            (_, _, Some(secret)) => JwtKey::Hs256(secret),
+        let listen = settings.listen.unwrap_or(d.listen);
+        let dev_secret = if settings.dev {
+            dev_settings(settings, listen)?;
+            Some(dev_secret.unwrap_or_else(crate::dev::random_secret))
+        } else {
+            None
+        };
+        let configured =
+            [settings.jwt_secret.is_some(), settings.jwt_public_key.is_some(), settings.jwt_keys.is_some()];
+        if configured.into_iter().filter(|set| *set).count() > 1 && dev_secret.is_none() {
+            return Err(ConfigError::TwoKeys);
+        }
+        let key = match (&settings.jwt_secret, &settings.jwt_public_key, &dev_secret) {
+            (_, _, Some(secret)) => JwtKey::Hs256(secret.clone()),
             (Some(_), Some(_), None) => return Err(ConfigError::TwoKeys),
             (Some(secret), None, None) if secret.expose().is_empty() => {
                 return Err(ConfigError::Invalid("HERALD_JWT_SECRET is empty".into()));
@@ -498,7 +555,17 @@ impl Config {
                 let pem = std::fs::read(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
                 JwtKey::from_public_key_pem(&pem).map_err(ConfigError::Key)?
             }
-            (None, None, None) => return Err(ConfigError::NoKey),
+            (None, None, None) => match &settings.jwt_keys {
+                Some(path) => JwtKey::Dir(KeyDir {
+                    path: path.clone(),
+                    poll_interval: match settings.jwt_keys_poll_ms {
+                        Some(0) => None,
+                        Some(ms) => Some(Duration::from_millis(ms)),
+                        None => Some(KeyDir::DEFAULT_POLL_INTERVAL),
+                    },
+                }),
+                None => return Err(ConfigError::NoKey),
+            },
         };
         let mut channels = d.channels.clone();
         for name in settings.channels.iter().flatten().map(|c| c.trim()).filter(|c| !c.is_empty()) {
@@ -514,7 +581,7 @@ impl Config {
         let client_queue_bytes =
             positive("HERALD_CLIENT_QUEUE_BYTES", settings.client_queue_bytes.unwrap_or(d.client_queue_bytes))?;
         let config = Self {
-            listen: settings.listen.unwrap_or(d.listen),
+            listen,
             auth: Some(AuthConfig {
                 key,
                 audience: settings.jwt_audience.clone(),
@@ -572,7 +639,8 @@ impl Config {
             static_dir: settings.static_dir.clone(),
             header_read_timeout: ms(settings.header_read_timeout_ms, d.header_read_timeout),
             write_timeout: ms(settings.write_timeout_ms, d.write_timeout).max(Duration::from_millis(1)),
-            dev_token_secret: if settings.dev { dev_secret_bytes } else { None },
+            dev_token_secret: dev_secret,
+            dev_allow_non_loopback_insecure: settings.dev_allow_non_loopback_insecure,
             log_format: settings.log_format.unwrap_or_default(),
         };
         config.validate()?;
@@ -639,6 +707,24 @@ fn trusted_proxies(setting: Option<&[String]>) -> Result<Vec<ipnet::IpNet>, Conf
     Ok(nets)
 }
 
+/// The rules of `--dev` on the settings: no configured key, and a loopback `listen` unless
+/// `--dev-allow-non-loopback-INSECURE` (docs/operations.md §1).
+fn dev_settings(settings: &Settings, listen: SocketAddr) -> Result<(), ConfigError> {
+    if settings.jwt_secret.is_some() {
+        return Err(ConfigError::DevWithKey("HERALD_JWT_SECRET / --jwt-secret"));
+    }
+    if settings.jwt_public_key.is_some() {
+        return Err(ConfigError::DevWithKey("HERALD_JWT_PUBLIC_KEY / --jwt-public-key"));
+    }
+    if settings.jwt_keys.is_some() {
+        return Err(ConfigError::DevWithKey("HERALD_JWT_KEYS / --jwt-keys"));
+    }
+    if !crate::dev::is_loopback(&listen) && !settings.dev_allow_non_loopback_insecure {
+        return Err(ConfigError::DevNonLoopback(listen));
+    }
+    Ok(())
+}
+
 /// `None` for the memory broker, the URL for Redis; an error for anything else.
 fn broker_url(setting: Option<&Secret>) -> Result<Option<Secret>, ConfigError> {
     let Some(url) = setting.map(|s| s.expose().trim()).filter(|s| !s.is_empty() && *s != "memory") else {
@@ -657,6 +743,8 @@ fn broker_url(setting: Option<&Secret>) -> Result<Option<Secret>, ConfigError> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]
@@ -767,7 +855,18 @@ mod tests {
         let both =
             Settings { jwt_secret: Some("s".into()), jwt_public_key: Some("k.pem".into()), ..Default::default() };
         assert!(matches!(Config::from_settings(&both, None), Err(ConfigError::TwoKeys)));
-        assert!(Config::from_settings(&Settings::default(), Some(b"dev".to_vec())).is_ok());
+        let dir_and_secret =
+            Settings { jwt_secret: Some("s".into()), jwt_keys: Some("keys".into()), ..Default::default() };
+        assert!(matches!(Config::from_settings(&dir_and_secret, None), Err(ConfigError::TwoKeys)));
+        let dir = Settings { jwt_keys: Some("keys".into()), jwt_keys_poll_ms: Some(0), ..Default::default() };
+        let key = Config::from_settings(&dir, None).unwrap().auth.unwrap().key;
+        assert!(matches!(key, JwtKey::Dir(dir) if dir.poll_interval.is_none() && dir.path == Path::new("keys")));
+        // A development secret counts only with --dev.
+        let dev_secret = Some(vec![7; 32]);
+        assert!(matches!(Config::from_settings(&Settings::default(), dev_secret.clone()), Err(ConfigError::NoKey)));
+        let dev = Config::from_settings(&Settings { dev: true, ..Default::default() }, dev_secret.clone()).unwrap();
+        assert_eq!(dev.dev_token_secret, dev_secret);
+        assert!(matches!(dev.auth.unwrap().key, JwtKey::Hs256(ref key) if Some(key) == dev_secret.as_ref()));
     }
 
     #[test]

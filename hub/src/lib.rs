@@ -11,6 +11,7 @@
 //! | [`config`] | flags, environment, TOML file; every default |
 //! | [`auth`] | JWT verification, permission patterns |
 //! | [`broker`] | offsets, history, dedup (`trait Broker`, memory broker) |
+//! | [`dev`] | development mode: its own random secret, tokens for tenant `dev` only |
 //! | `channels` | subscription registry and fan-out |
 //! | `connection` | one WebSocket: session, bounded writer, heartbeats |
 //! | `http` | routes: `/ws`, publish, history, health, metrics, static files |
@@ -29,6 +30,7 @@ pub mod broker;
 mod channels;
 pub mod config;
 mod connection;
+pub mod dev;
 mod http;
 mod limits;
 pub mod metrics;

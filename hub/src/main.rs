@@ -1,9 +1,10 @@
 //! The `herald-hub` binary: configuration → logging → [`herald_hub::Hub`] until SIGINT or
-//! SIGTERM, then a graceful shutdown (every client closed with 1001) and exit 0.
+//! SIGTERM, then a graceful shutdown (every client closed with 1001) and exit 0. SIGHUP
+//! re-reads the key directory (`HERALD_JWT_KEYS`), if any.
 
 use std::process::ExitCode;
 
-use herald_hub::auth::mint_hs256;
+use herald_hub::dev::{self, DevRole};
 use herald_hub::{Config, Hub, LogFormat, Settings};
 
 fn main() -> ExitCode {
@@ -11,12 +12,8 @@ fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(error) => return fail(&error),
     };
-    // --dev: the configured secret if any (so example services can share it), else a random one.
-    let dev_secret = settings.dev.then(|| match &settings.jwt_secret {
-        Some(secret) if !secret.expose().is_empty() => secret.expose().as_bytes().to_vec(),
-        _ => rand::random::<[u8; 32]>().to_vec(),
-    });
-    let config = match Config::from_settings(&settings, dev_secret.clone()) {
+    // --dev: a random secret of the hub's own (`Config::from_settings` refuses configured keys).
+    let config = match Config::from_settings(&settings, None) {
         Ok(config) => config,
         Err(error) => return fail(&error),
     };
@@ -26,13 +23,16 @@ fn main() -> ExitCode {
         Err(error) => return fail(&error),
     };
     runtime.block_on(async move {
+        let dev_config = config.dev_token_secret.is_some().then(|| config.clone());
         let hub = match Hub::builder().config(config).spawn().await {
             Ok(hub) => hub,
             Err(error) => return fail(&error),
         };
-        if let Some(secret) = dev_secret {
-            print_dev_tokens(&secret, hub.local_addr());
+        if let Some(config) = dev_config {
+            print_dev_tokens(&config, hub.local_addr());
         }
+        #[cfg(unix)]
+        tokio::spawn(reload_keys_on_hangup(hub.authenticator().clone()));
         let token = hub.shutdown_token();
         tokio::spawn(async move {
             wait_for_signal().await;
@@ -69,18 +69,38 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn print_dev_tokens(secret: &[u8], addr: std::net::SocketAddr) {
-    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-        + 24 * 3600;
-    let subscriber =
-        mint_hs256(secret, &serde_json::json!({"sub": "dev-user", "org": "dev", "name": "Dev User", "exp": exp}));
-    let publisher = mint_hs256(
-        secret,
-        &serde_json::json!({"sub": "dev-publisher", "org": "dev", "exp": exp, "publish": ["*"], "subscribe": ["*"]}),
-    );
+/// The development hub's address and two 24-hour tokens for tenant `dev`, on stdout (scripts
+/// read the `… on http://ADDR ` and `publisher token …: TOKEN` lines).
+fn print_dev_tokens(config: &Config, addr: std::net::SocketAddr) {
+    let Some(secret) = &config.dev_token_secret else { return };
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    let exp_ms = now_ms + 24 * 3600 * 1000;
+    let subscriber = dev::mint(secret, DevRole::Subscriber, DevRole::Subscriber.default_sub(), exp_ms, config);
+    let publisher = dev::mint(secret, DevRole::Publisher, DevRole::Publisher.default_sub(), exp_ms, config);
     println!("Herald hub (dev mode) on http://{addr}  — WebSocket: ws://{addr}/ws");
     println!("subscriber token (org dev, 24 h): {subscriber}");
     println!("publisher token  (org dev, 24 h): {publisher}");
+    println!("more tokens (org dev, 1 h): GET http://{addr}/api/v1/dev/token?role=subscriber|publisher&sub=NAME");
+}
+
+/// On every SIGHUP, re-reads the key directory (`Authenticator::reload_keys` logs the outcome;
+/// a failed reload keeps the keys in use).
+#[cfg(unix)]
+async fn reload_keys_on_hangup(auth: herald_hub::auth::Authenticator) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP: the key directory is re-read only when it changes");
+        return;
+    };
+    while hangup.recv().await.is_some() {
+        if auth.key_dir().is_none() {
+            tracing::info!("SIGHUP: no key directory (HERALD_JWT_KEYS) to reload");
+            continue;
+        }
+        let auth = auth.clone();
+        // Reading files blocks: off the async workers.
+        let _ = tokio::task::spawn_blocking(move || auth.reload_keys()).await;
+    }
 }
 
 async fn wait_for_signal() {

@@ -37,7 +37,7 @@ const HTTP2_MAX_STREAMS: u32 = 100;
 /// # async fn run() -> Result<(), herald_hub::HubError> {
 /// let hub = herald_hub::Hub::builder()
 ///     .listen("127.0.0.1:0".parse().unwrap())
-///     .jwt_secret(b"a long random secret".to_vec())
+///     .jwt_secret(b"a random secret of 32 bytes or more".to_vec())
 ///     .spawn()
 ///     .await?;
 /// println!("hub on {}", hub.local_addr());
@@ -67,8 +67,8 @@ pub enum HubError {
     /// The configuration is unusable; the message says what to set.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The key is unusable.
-    #[error("invalid JWT key")]
+    /// The key is unusable: unparsable, or an HS256 secret shorter than 32 bytes.
+    #[error(transparent)]
     Key(#[from] AuthSetupError),
     /// The broker cannot be set up (an invalid Redis URL), or Redis is reachable but unsafe
     /// ([`BrokerError::Misconfigured`]: a `maxmemory-policy` other than `noeviction`, or a
@@ -100,7 +100,9 @@ impl HubBuilder {
         self
     }
 
-    /// Verify tokens with this HS256 secret (5 s leeway, no `aud`/`iss` checks).
+    /// Verify tokens with this HS256 secret (5 s leeway, no `aud`/`iss` checks). It must be at
+    /// least [`MIN_HS256_SECRET_LEN`](crate::auth::MIN_HS256_SECRET_LEN) (32) bytes long:
+    /// [`HubBuilder::spawn`] fails with [`HubError::Key`] otherwise.
     pub fn jwt_secret(mut self, secret: Vec<u8>) -> Self {
         self.config.auth = Some(crate::auth::AuthConfig {
             key: JwtKey::Hs256(secret),
@@ -114,12 +116,13 @@ impl HubBuilder {
     /// Binds and starts serving in the background.
     ///
     /// # Errors
-    /// [`HubError`] when no key is configured, the key is unusable, the configuration fails
-    /// [`Config::validate`], the address cannot be bound, or the broker is misconfigured
-    /// ([`HubError::Broker`]).
+    /// [`HubError`] when no key is configured, the key is unusable (an HS256 secret shorter
+    /// than 32 bytes, say), the configuration fails [`Config::validate`], development mode
+    /// breaks its rules (`Config::dev_token_secret` on a non-loopback address), the address
+    /// cannot be bound, or the broker is misconfigured ([`HubError::Broker`]).
     pub async fn spawn(self) -> Result<RunningHub, HubError> {
         self.config.validate()?;
-        let auth = Authenticator::new(self.config.auth.clone().ok_or(ConfigError::NoKey)?)?;
+        let auth = self.authenticator()?;
         let listen = self.config.listen;
         let listener = TcpListener::bind(listen).await.map_err(|source| HubError::Bind { addr: listen, source })?;
         let addr = listener.local_addr().map_err(|source| HubError::Bind { addr: listen, source })?;
@@ -156,13 +159,19 @@ impl HubBuilder {
         L: axum::serve::Listener<Addr = SocketAddr>,
     {
         self.config.validate()?;
-        let auth = Authenticator::new(self.config.auth.clone().ok_or(ConfigError::NoKey)?)?;
+        let auth = self.authenticator()?;
         let listen = self.config.listen;
         let addr = listener.local_addr().map_err(|source| HubError::Bind { addr: listen, source })?;
         let state = self.state(auth)?;
         let task = tokio::spawn(serve(crate::sim::GenericListener(listener), state.clone()));
         tracing::info!(%addr, "herald hub listening (simulation listener)");
         Ok(RunningHub { addr, state, task })
+    }
+
+    /// The token verifier, after the rules of development mode (`crate::dev`).
+    fn authenticator(&self) -> Result<Authenticator, HubError> {
+        crate::dev::check(&self.config)?;
+        Ok(Authenticator::new(self.config.auth.clone().ok_or(ConfigError::NoKey)?)?)
     }
 
     /// The shared state: broker, registry, metrics.
@@ -206,6 +215,12 @@ impl RunningHub {
     /// The hub's metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.state.metrics
+    }
+
+    /// The hub's token verifier. With a key directory, [`Authenticator::reload_keys`]
+    /// re-reads it without a restart (the binary calls it on SIGHUP).
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.state.auth
     }
 
     /// A cheap, cloneable handle for publishing from inside this process.

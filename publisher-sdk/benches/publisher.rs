@@ -15,7 +15,7 @@ use herald_event_types::events::{LogLevel, LogStream, PipelineExecutionLog};
 use herald_hub::{Config, Hub, RunningHub};
 use herald_publisher::{OutgoingEvent, Priority, PublishError, Publisher, PublisherBuilder};
 
-const SECRET: &[u8] = b"bench-secret";
+const SECRET: &[u8] = b"bench-secret-0123456789abcdefghij";
 
 fn log_line(n: u64) -> PipelineExecutionLog {
     PipelineExecutionLog {

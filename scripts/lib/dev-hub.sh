@@ -4,7 +4,9 @@
 start_dev_hub() {
   local bin=$1
   DEV_HUB_LOG=$(mktemp)
-  "$bin" --dev --listen 127.0.0.1:0 >"$DEV_HUB_LOG" 2>/dev/null &
+  # `--dev` refuses configured keys: keep any from this shell away from it.
+  env -u HERALD_JWT_SECRET -u HERALD_JWT_PUBLIC_KEY -u HERALD_JWT_KEYS \
+    "$bin" --dev --listen 127.0.0.1:0 >"$DEV_HUB_LOG" 2>/dev/null &
   DEV_HUB_PID=$!
   for _ in $(seq 200); do grep -q "publisher token" "$DEV_HUB_LOG" && break; sleep 0.05; done
   DEV_HUB_ADDR=$(sed -n 's#.*on http://\([0-9.:]*\) .*#\1#p' "$DEV_HUB_LOG" | head -1)

@@ -30,7 +30,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 const LEEWAY_S: i64 = 5;
-const SECRET: &str = "clock-skew-secret";
+const SECRET: &str = "clock-skew-secret-0123456789abcdef";
 
 /// The `herald-hub` binary, built by the same cargo into the same target directory (it is
 /// another package's binary, so `CARGO_BIN_EXE_*` does not exist here). Built once per run.

@@ -1,15 +1,15 @@
 // End-to-end test: the REAL hub (release binary, --dev) serving the built dashboard, the REAL
 // example services publishing into tenant `dev`, and Debian's Chromium driven by
 // playwright-core. Checks that every widget shows live events, restarts the hub (kill by
-// PID, same port and secret) and checks that the page reconnects, takes the Resync path
-// (the in-memory hub lost its history), keeps showing live events and shows no duplicate
-// rows. Prints measured latencies (never asserts on timing) and saves screenshots.
+// PID, same port; the new hub has a new random secret, so the page and the services get
+// fresh tokens from its token endpoint) and checks that the page reconnects, takes the
+// Resync path (the in-memory hub lost its history), keeps showing live events and shows no
+// duplicate rows. Prints measured latencies (never asserts on timing) and saves screenshots.
 //
 //   node e2e/dashboard.e2e.mjs            (after `npm run build`; see scripts/dashboard-tests.sh)
 // Env: HERALD_BIN_DIR (default ../../target/release), CHROMIUM (default /usr/bin/chromium),
 //      SCREENSHOT (default ../../docs/dashboard.png).
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,6 @@ const dist = join(app, 'dist');
 const shots = join(app, 'e2e/shots');
 const screenshot = resolve(process.env.SCREENSHOT ?? join(root, 'docs/dashboard.png'));
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30_000);
-const secret = randomBytes(24).toString('hex');
 const started = new Set(); // child processes this test started
 const t0 = Date.now();
 const log = (...a) => console.log(`[e2e +${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
@@ -51,8 +50,12 @@ function freePort() {
   });
 }
 
+// `herald-hub --dev` refuses configured keys: none from this environment reaches the children.
+const baseEnv = { ...process.env };
+for (const key of ['HERALD_JWT_SECRET', 'HERALD_JWT_PUBLIC_KEY', 'HERALD_JWT_KEYS']) delete baseEnv[key];
+
 function start(name, bin, args, env = {}) {
-  const child = spawn(bin, args, { env: { ...process.env, HERALD_JWT_SECRET: secret, RUST_LOG: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, args, { env: { ...baseEnv, RUST_LOG: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   started.add(child);
   child.once('exit', () => started.delete(child));
   child.stderr.on('data', (d) => process.env.E2E_VERBOSE && process.stderr.write(`[${name}] ${d}`));
@@ -123,7 +126,7 @@ async function main() {
   log(`hub on 127.0.0.1:${port}`);
   const rate = process.env.E2E_RATE ?? '20';
   const services = ['pipeline', 'security', 'debugger'].map((s) =>
-    start(s, join(binDir, `${s}-service`), ['--dev', '--tenant', 'dev', '--hub', `ws://127.0.0.1:${port}`, '--rate', rate]),
+    start(s, join(binDir, `${s}-service`), ['--dev', '--hub', `ws://127.0.0.1:${port}`, '--rate', rate]),
   );
 
   const profile = mkdtempSync(join(tmpdir(), 'herald-e2e-'));
@@ -182,7 +185,7 @@ async function main() {
     const pageLatency = await page.evaluate(() => window.__dashboard.getState().stats.latencies.slice());
     await page.screenshot({ path: join(shots, '1-live.png') });
 
-    // 2. Restart the hub: kill it by PID, start it again on the same port and secret.
+    // 2. Restart the hub: kill it by PID, start it again on the same port (with a new secret).
     const before = await page.evaluate(() => ({ total: window.__dashboard.getState().stats.total, resyncs: window.__dashboard.getState().stats.resyncs }));
     const execsBefore = new Set(await page.locator('[data-testid=execution-row]').evaluateAll((els) => els.map((e) => e.dataset.key)));
     const tKill = Date.now();

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-const SECRET: &[u8] = b"tail-test-secret";
+const SECRET: &[u8] = b"tail-test-secret-0123456789abcdef";
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn hub() -> herald_hub::RunningHub {

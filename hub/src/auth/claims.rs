@@ -4,6 +4,7 @@
 //!
 //! A claim whose value is JSON `null` counts as absent.
 
+use herald_event_types::Subject;
 use herald_event_types::frame::AuthErrorCode;
 use serde_json::{Map, Value};
 
@@ -55,8 +56,8 @@ impl ClaimRules {
             }
         }
 
-        let sub = required_string(claims, "sub")?;
-        let org = required_string(claims, "org")?;
+        let sub = identifier(claims, "sub")?;
+        let org = identifier(claims, "org")?;
 
         if let Some(audience) = &self.audience {
             check_audience(claim(claims, "aud"), audience)?;
@@ -124,6 +125,33 @@ fn required_string<'a>(claims: &'a Map<String, Value>, name: &str) -> Result<&'a
         Some(_) => Err(failure(AuthErrorCode::MissingClaim, &format!("the `{name}` claim is not a string"))),
         None => Err(failure(AuthErrorCode::MissingClaim, &format!("the `{name}` claim is missing"))),
     }
+}
+
+/// `sub` or `org`: a non-empty string (else `missing_claim`) without `/` and without a
+/// character that subjects forbid (else `invalid_token`). A `/` in `sub` would make the
+/// `${sub}` of a pattern such as `user/${sub}` cover several segments (`user/a` also covers
+/// `user/a/b`, another user's subjects); a `/` in `org` would blur tenant boundaries in
+/// storage keys; control and invisible characters make two identities print the same.
+fn identifier<'a>(claims: &'a Map<String, Value>, name: &str) -> Result<&'a str, AuthFailure> {
+    let text = required_string(claims, name)?;
+    match identifier_problem(name, text) {
+        Some(problem) => Err(invalid(&problem)),
+        None => Ok(text),
+    }
+}
+
+/// Why `text` cannot be the `sub` or `org` (`name`) of a token, or `None` when it can.
+pub(super) fn identifier_problem(name: &str, text: &str) -> Option<String> {
+    if text.contains('/') {
+        return Some(if name == "sub" {
+            "the `sub` claim contains `/`, which would widen `${sub}` permission patterns to other subjects".into()
+        } else {
+            format!("the `{name}` claim contains `/`, which a tenant name may not")
+        });
+    }
+    text.chars()
+        .any(Subject::forbids)
+        .then(|| format!("the `{name}` claim contains a control, invisible format or line separator character"))
 }
 
 /// `aud` must be present and be, or contain, `audience`.

@@ -2,7 +2,7 @@
 
 use jsonwebtoken::{Algorithm, DecodingKey};
 
-use super::{AuthSetupError, JwtKey};
+use super::{AuthSetupError, JwtKey, MIN_HS256_SECRET_LEN};
 
 /// The base64 of the fixed DER prefix of every uncompressed EC P-256 SubjectPublicKeyInfo
 /// (`SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING 0x04 … }`): 27 bytes,
@@ -15,9 +15,15 @@ const P256_SPKI_B64_LEN: usize = 124;
 pub(super) fn decoding_key(key: &JwtKey) -> Result<(DecodingKey, Algorithm), AuthSetupError> {
     match key {
         JwtKey::Hs256(secret) if secret.is_empty() => Err(setup("the HS256 secret is empty")),
+        JwtKey::Hs256(secret) if secret.len() < MIN_HS256_SECRET_LEN => Err(AuthSetupError(format!(
+            "the HS256 secret is {} bytes long; at least {MIN_HS256_SECRET_LEN} are required, of random data \
+             (for example `openssl rand -base64 48`)",
+            secret.len()
+        ))),
         JwtKey::Hs256(secret) => Ok((DecodingKey::from_secret(secret), Algorithm::HS256)),
         JwtKey::Rs256(pem) => Ok((rsa_key(pem)?, Algorithm::RS256)),
         JwtKey::Es256(pem) => Ok((ec_p256_key(pem)?, Algorithm::ES256)),
+        JwtKey::Dir(_) => Err(setup("a key directory is not one key")),
     }
 }
 

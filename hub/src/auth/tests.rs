@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::test_keys::{EC_P384_PUBLIC, EC_PRIVATE, EC_PUBLIC, RSA_PRIVATE, RSA_PUBLIC, RSA_PUBLIC_PKCS1};
 use super::*;
 
-const SECRET: &[u8] = b"unit-test-secret-0123456789";
+const SECRET: &[u8] = b"unit-test-secret-0123456789-abcdef";
 /// "Now" in seconds and milliseconds.
 const NOW_S: u64 = 1_800_000_000;
 const NOW_MS: u64 = NOW_S * 1000;
@@ -280,6 +280,36 @@ fn sub_and_org_must_be_non_empty_strings() {
 }
 
 #[test]
+fn a_sub_or_org_with_a_slash_is_invalid_so_sub_patterns_cannot_widen() {
+    // `user/${sub}` with sub `a/b` would be `user/a/b`; with sub `a`, a token could reach
+    // `user/a/…` of anyone whose id starts with `a/`. Refused outright, with the reason.
+    for (name, value) in [("sub", "u-1/x"), ("sub", "/u-1"), ("sub", "u-1/"), ("sub", "/"), ("org", "acme/eu")] {
+        let failure = hs_auth().verify(&hs(&with(name, Some(json!(value)))), NOW_MS).unwrap_err();
+        assert_eq!(failure.code, AuthErrorCode::InvalidToken, "{name} {value:?}");
+        assert!(failure.message.contains(&format!("`{name}`")) && failure.message.contains('/'), "{failure:?}");
+    }
+}
+
+#[test]
+fn a_sub_or_org_with_a_control_or_invisible_character_is_invalid() {
+    for name in ["sub", "org"] {
+        for value in
+            ["u-1\n", "u\u{0}1", "u-1\u{7f}", "u\u{85}", "u-1\u{202E}", "\u{200B}u-1", "u\u{2028}", "u\u{FEFF}"]
+        {
+            let failure = hs_auth().verify(&hs(&with(name, Some(json!(value)))), NOW_MS).unwrap_err();
+            assert_eq!(failure.code, AuthErrorCode::InvalidToken, "{name} {value:?}");
+            assert!(failure.message.contains(&format!("`{name}`")), "{failure:?}");
+            assert!(failure.message.contains("control"), "{failure:?}");
+        }
+    }
+    // Spaces, accents and other scripts are fine.
+    for value in ["Ada Lovelace", "müller", "ユーザー", "u-1@example.com", "${sub}"] {
+        let id = hs_auth().verify(&hs(&with("sub", Some(json!(value)))), NOW_MS).unwrap();
+        assert_eq!(id.sub, value);
+    }
+}
+
+#[test]
 fn a_configured_audience_is_required_and_checked() {
     let mut config = config(JwtKey::Hs256(SECRET.to_vec()));
     config.audience = Some("herald".to_owned());
@@ -396,6 +426,18 @@ fn unusable_keys_are_setup_errors() {
     assert!(setup(JwtKey::Es256(EC_P384_PUBLIC.into())).contains("P-256"));
     assert!(setup(JwtKey::Rs256(RSA_PRIVATE.into())).contains("private key"));
     assert!(setup(JwtKey::Rs256(b"not a key".to_vec())).contains("not PEM"));
+}
+
+#[test]
+fn an_hs256_secret_shorter_than_32_bytes_is_refused_at_setup() {
+    // A short secret can be brute-forced offline from any one token: refuse to start.
+    for len in [1, 8, 16, 31] {
+        let error = Authenticator::new(config(JwtKey::Hs256(vec![b'k'; len]))).unwrap_err().to_string();
+        assert!(error.contains(&format!("{len} bytes")) && error.contains("at least 32"), "{error}");
+    }
+    let secret = vec![b'k'; MIN_HS256_SECRET_LEN];
+    let auth = Authenticator::new(config(JwtKey::Hs256(secret.clone()))).unwrap();
+    assert!(auth.verify(&mint_hs256(&secret, &claims()), NOW_MS).is_ok());
 }
 
 #[test]

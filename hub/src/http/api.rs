@@ -247,25 +247,45 @@ pub(super) async fn history(
 
 #[derive(Deserialize)]
 pub(super) struct DevTokenParams {
+    role: Option<String>,
     sub: Option<String>,
     org: Option<String>,
 }
 
-/// `GET /api/v1/dev/token?sub=&org=` (development mode only): a fresh one-hour subscriber
-/// token with the default permissions, for dashboards in development. `sub` defaults to
-/// `dev-user`, `org` to `dev`.
+/// How long a token from the development endpoint lives.
+const DEV_TOKEN_LIFETIME_MS: u64 = 3_600_000;
+
+/// `GET /api/v1/dev/token?role=&sub=&org=` (development mode only, docs/protocol.md §8): a
+/// fresh one-hour token for tenant `dev`, signed with the hub's own random secret.
+///
+/// `role` is `subscriber` (default: the default subscribe permissions, `sub` default
+/// `dev-user`) or `publisher` (`publish`/`subscribe` `["*"]`, `sub` default `dev-publisher`).
+/// `org`, when given, must be `dev`: another is `forbidden` (403). A `sub` the hub would
+/// refuse in a token, or an unknown `role`, is `bad_request` (400).
 pub(super) async fn dev_token(
     State(state): State<Arc<HubState>>,
-    Query(params): Query<DevTokenParams>,
+    params: Result<Query<DevTokenParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    use crate::dev::{DEV_TENANT, DevRole};
     let Some(secret) = &state.config.dev_token_secret else {
         return Err(ApiError::new(ErrorCode::Forbidden, "not in development mode"));
     };
-    let sub = params.sub.filter(|s| !s.is_empty()).unwrap_or_else(|| "dev-user".to_owned());
-    let org = params.org.filter(|s| !s.is_empty()).unwrap_or_else(|| "dev".to_owned());
-    let exp_ms = unix_millis_now() + 3_600_000;
-    let claims = serde_json::json!({"sub": sub, "org": org, "name": "Dev User", "exp": exp_ms / 1000});
-    let token = crate::auth::mint_hs256(secret, &claims);
-    let expires_at = herald_event_types::Timestamp::from_unix_millis(exp_ms);
+    let Query(params) = params.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
+    if let Some(org) = params.org.filter(|org| !org.is_empty() && org != DEV_TENANT) {
+        let message = format!("development mode mints tokens for tenant `{DEV_TENANT}` only, not {org:?}");
+        return Err(ApiError::new(ErrorCode::Forbidden, message));
+    }
+    let role = match params.role.as_deref().filter(|role| !role.is_empty()) {
+        None => DevRole::Subscriber,
+        Some(role) => DevRole::parse(role).ok_or_else(|| {
+            ApiError::new(ErrorCode::BadRequest, "role must be `subscriber` (the default) or `publisher`")
+        })?,
+    };
+    let sub = params.sub.filter(|s| !s.is_empty()).unwrap_or_else(|| role.default_sub().to_owned());
+    crate::auth::check_identifier("sub", &sub).map_err(|problem| ApiError::new(ErrorCode::BadRequest, problem))?;
+    let exp_ms = unix_millis_now() + DEV_TOKEN_LIFETIME_MS;
+    let token = crate::dev::mint(secret, role, &sub, exp_ms, &state.config);
+    // `exp` is whole seconds: report what the token says.
+    let expires_at = herald_event_types::Timestamp::from_unix_millis(exp_ms / 1000 * 1000);
     Ok(axum::Json(serde_json::json!({ "token": token, "expires_at": expires_at })).into_response())
 }

@@ -19,7 +19,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Upper bound for any single wait: a failing test fails instead of hanging.
 pub const WAIT: Duration = Duration::from_secs(10);
-pub const SECRET: &[u8] = b"integration-test-secret";
+pub const SECRET: &[u8] = b"integration-test-secret-0123456789";
 
 pub struct TestHub {
     pub hub: RunningHub,

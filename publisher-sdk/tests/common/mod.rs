@@ -17,7 +17,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Upper bound for any single wait: a failing test fails instead of hanging.
 pub const WAIT: Duration = Duration::from_secs(15);
-pub const SECRET: &[u8] = b"publisher-test-secret";
+pub const SECRET: &[u8] = b"publisher-test-secret-0123456789ab";
 pub const ORG: &str = "acme";
 
 /// A hub configuration for tests: port `addr`, [`SECRET`], no rate limit to speak of.

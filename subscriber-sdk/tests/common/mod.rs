@@ -16,7 +16,7 @@ use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
-pub const SECRET: &[u8] = b"subscriber-test-secret";
+pub const SECRET: &[u8] = b"subscriber-test-secret-0123456789a";
 pub const WAIT: Duration = Duration::from_secs(15);
 
 pub fn config(listen: SocketAddr, tweak: impl FnOnce(&mut Config)) -> Config {

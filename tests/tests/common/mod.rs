@@ -14,7 +14,7 @@ use herald_subscriber::{Client, ProtoConfig, SubscriptionEvent};
 use serde_json::json;
 use tokio::sync::watch;
 
-pub const SECRET: &[u8] = b"battery-secret";
+pub const SECRET: &[u8] = b"battery-secret-0123456789abcdefghij";
 /// The longest any single step may take before the scenario fails (not a timing goal).
 pub const WAIT: Duration = Duration::from_secs(30);
 

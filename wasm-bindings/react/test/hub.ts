@@ -18,7 +18,11 @@ let hub: ChildProcess | undefined;
 export async function setup(project: TestProject): Promise<void> {
   const bin = process.env.HERALD_HUB_BIN;
   if (!bin) throw new Error('HERALD_HUB_BIN is not set: run through scripts/npm-tests.sh');
+  // `--dev` refuses configured keys: none from this environment reaches it.
+  const env = { ...process.env };
+  for (const key of ['HERALD_JWT_SECRET', 'HERALD_JWT_PUBLIC_KEY', 'HERALD_JWT_KEYS']) delete env[key];
   hub = spawn(bin, ['--dev', '--listen', '127.0.0.1:0', '--publish-rate', '100000'], {
+    env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: hub.stdout! });

@@ -1,6 +1,8 @@
-// useResync against a hub of its own that the test restarts (same port, same secret): the
-// restart loses history and changes the epoch, so every subscription's recovery fails and
-// the app is told to reload. Deterministic: it does not depend on reconnect timing.
+// useResync against a hub of its own that the test restarts on the same port: the restart
+// loses history and changes the epoch, so every subscription's recovery fails and the app is
+// told to reload. The restarted development hub has a new random secret: `getToken` hands
+// out the new hub's token, and the old one is refused until then. Deterministic: it does
+// not depend on reconnect timing.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { createInterface } from 'node:readline';
@@ -19,11 +21,14 @@ interface Hub {
   token: string;
 }
 
-function startHub(listen: string, secret: string): Promise<Hub> {
+function startHub(listen: string): Promise<Hub> {
   const bin = process.env.HERALD_HUB_BIN;
   if (!bin) throw new Error('HERALD_HUB_BIN is not set: run through scripts/npm-tests.sh');
+  // `--dev` refuses configured keys: none from this environment reaches it.
+  const env = { ...process.env };
+  for (const key of ['HERALD_JWT_SECRET', 'HERALD_JWT_PUBLIC_KEY', 'HERALD_JWT_KEYS']) delete env[key];
   const proc = spawn(bin, ['--dev', '--listen', listen], {
-    env: { ...process.env, HERALD_JWT_SECRET: secret },
+    env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: proc.stdout! });
@@ -69,8 +74,7 @@ function publish(hub: Hub, event: Record<string, unknown>): Promise<number> {
 }
 
 it('useResync fires when a restarted hub cannot replay what was missed', async () => {
-  const secret = `vitest-resync-${process.pid}-${Date.now()}`;
-  let hub = await startHub('127.0.0.1:0', secret);
+  let hub = await startHub('127.0.0.1:0');
   const addr = hub.addr;
   const resyncs: HeraldResync[] = [];
   try {
@@ -100,7 +104,7 @@ it('useResync fires when a restarted hub cannot replay what was missed', async (
     expect(resyncs).toEqual([]);
 
     await stop(hub);
-    hub = await startHub(addr, secret); // same port, same secret, new epoch, no history
+    hub = await startHub(addr); // same port, new secret, new epoch, no history
     await vi.waitFor(() => expect(resyncs.map((r) => r.channel)).toContain('pipeline'), { timeout: 15_000 });
     // And live events flow again after the resync.
     await vi.waitFor(
