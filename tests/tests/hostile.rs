@@ -51,12 +51,12 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_millis(1000);
 /// (docs/reliability.md): +0.1 MiB and +0.3 to +0.8 MiB.
 const RSS_STEP_KIB: u64 = 2560;
 /// How far the hub's resident memory may stay above the baseline after the first wave of
-/// never-reading clients and at the end of the battery, in KiB. Their write buffers (16 KiB and a
-/// frame each, about 5 MiB for 200) are freed, but glibc's allocator keeps most of those pages for
-/// reuse instead of returning them; and the hub's legitimate state grows a little over the battery
-/// (the dedup ids of a few thousand events). Measured: +3.0 to +4.6 MiB after the first wave, +4.0
-/// to +6.8 MiB at the end. The exact checks are the descriptors, the gauges and the live tasks,
-/// which must all return to the baseline.
+/// never-reading clients and at the end of the battery, in KiB. Their write buffers (16 KiB
+/// and a frame each, about 5 MiB for 200) are freed, but glibc's allocator keeps most of
+/// those pages for reuse instead of returning them, and the hub's legitimate state grows a
+/// little over the battery (the dedup ids of a few thousand events). Measured: +3.0 to +4.2
+/// MiB after the first wave, +4.0 to +5.1 MiB at the end. The exact checks are the
+/// descriptors, the gauges and the live tasks, which must all return to the baseline.
 const RSS_RETENTION_KIB: u64 = 12 * 1024;
 
 /// The channels a default hub serves.
