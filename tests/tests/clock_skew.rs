@@ -19,59 +19,15 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::OnceLock;
 
-use common::{Client, WAIT, now_secs};
+use common::{Client, now_secs};
+use herald_e2e::hub_process::HubProcess;
 use herald_hub::auth::mint_hs256;
-use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use serde_json::json;
 
 const LEEWAY_S: i64 = 5;
 const SECRET: &str = "clock-skew-secret-0123456789abcdef";
-
-/// The `herald-hub` binary, built by the same cargo into the same target directory (it is
-/// another package's binary, so `CARGO_BIN_EXE_*` does not exist here). Built once per run.
-fn hub_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let mut build = std::process::Command::new(env!("CARGO"));
-        build.args(["build", "--quiet", "-p", "herald-hub", "--bin", "herald-hub", "--message-format=json"]);
-        if !cfg!(debug_assertions) {
-            build.arg("--release");
-        }
-        // Cargo sets these for the running test; a build script that watches them (ring's)
-        // would make every run rebuild the hub.
-        const SET_FOR_THE_TEST: [&str; 7] = [
-            "CARGO_MANIFEST_",
-            "CARGO_PKG_",
-            "CARGO_CRATE_",
-            "CARGO_BIN_",
-            "CARGO_PRIMARY_",
-            "CARGO_TARGET_TMPDIR",
-            "OUT_DIR",
-        ];
-        for (name, _) in std::env::vars_os() {
-            if name.to_str().is_some_and(|n| SET_FOR_THE_TEST.iter().any(|p| n.starts_with(p))) {
-                build.env_remove(name);
-            }
-        }
-        let output =
-            build.current_dir(env!("CARGO_MANIFEST_DIR")).stderr(Stdio::inherit()).output().expect("run cargo build");
-        assert!(output.status.success(), "cargo build -p herald-hub failed");
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .find_map(|message| {
-                let is_hub = message["target"]["name"] == "herald-hub"
-                    && message["target"]["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "bin"));
-                is_hub.then(|| message["executable"].as_str().map(PathBuf::from)).flatten()
-            })
-            .expect("cargo reported the herald-hub executable")
-    })
-}
 
 /// The `LD_PRELOAD` value `faketime` uses (libfaketime), asked from `faketime` itself; or a
 /// failure that says how to get it (never a silent pass). The hub is started with it
@@ -96,51 +52,19 @@ fn libfaketime() -> &'static str {
 }
 
 /// A hub process under `faketime -f <skew>`, on 127.0.0.1:0. Killed on drop.
-struct SkewedHub {
-    _child: Child,
-    addr: SocketAddr,
-}
-
-impl SkewedHub {
-    async fn start(skew: &str, fake_monotonic: bool) -> Self {
-        let mut command = Command::new(hub_binary());
-        command
-            .env("LD_PRELOAD", libfaketime())
-            .env("FAKETIME", skew)
-            .args(["--listen", "127.0.0.1:0", "--jwt-leeway-ms", &(LEEWAY_S * 1000).to_string()])
-            .args(["--publish-rate", "100000", "--log-format", "json"])
-            .env("HERALD_JWT_SECRET", SECRET)
-            .env("RUST_LOG", "info")
-            .env_remove("HERALD_CONFIG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        if fake_monotonic {
-            command.env_remove("FAKETIME_DONT_FAKE_MONOTONIC");
-        } else {
-            command.env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
-        }
-        let mut child = command.spawn().expect("start herald-hub under libfaketime");
-        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        // The hub logs its bound address at startup:
-        // {"fields":{"message":"herald hub listening","addr":"127.0.0.1:…"},…}
-        let addr = tokio::time::timeout(WAIT, async {
-            while let Some(line) = lines.next_line().await.expect("read hub log") {
-                let Ok(entry) = serde_json::from_str::<Value>(&line) else { continue };
-                if entry["fields"]["message"] == "herald hub listening" {
-                    return entry["fields"]["addr"].as_str().and_then(|a| a.parse().ok());
-                }
-            }
-            None
-        })
-        .await
-        .expect("the hub logs its address in time")
-        .expect("the hub started and logged its address");
-        // Keep draining the log so the hub never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { _child: child, addr }
+async fn skewed_hub(skew: &str, fake_monotonic: bool) -> HubProcess {
+    let mut command = HubProcess::command();
+    command
+        .env("LD_PRELOAD", libfaketime())
+        .env("FAKETIME", skew)
+        .args(["--jwt-leeway-ms", &(LEEWAY_S * 1000).to_string(), "--publish-rate", "100000"])
+        .env("HERALD_JWT_SECRET", SECRET);
+    if fake_monotonic {
+        command.env_remove("FAKETIME_DONT_FAKE_MONOTONIC");
+    } else {
+        command.env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
     }
+    HubProcess::spawn(command).await
 }
 
 /// A token minted now (real time) with `exp`, `nbf` and `iat` given as offsets in seconds
@@ -207,11 +131,11 @@ async fn try_authenticate(addr: SocketAddr, token: &str) -> Result<Client, Strin
 /// Runs the token matrix and the ordering check against a hub skewed by `skew_s` seconds.
 async fn check_skew(skew_s: i64, fake_monotonic: bool) {
     let spec = format!("{skew_s:+}s");
-    let hub = SkewedHub::start(&spec, fake_monotonic).await;
+    let hub = skewed_hub(&spec, fake_monotonic).await;
     let mut accepted = 0;
     for (exp, nbf, iat) in CASES {
         let want = expected(skew_s, exp, nbf, iat);
-        let got = try_authenticate(hub.addr, &token(exp, nbf, iat)).await.map(|_| ());
+        let got = try_authenticate(hub.addr(), &token(exp, nbf, iat)).await.map(|_| ());
         assert_eq!(got, want.map_err(str::to_owned), "skew {spec}: exp {exp:+} nbf {nbf:?} iat {iat:?}");
         accepted += usize::from(got.is_ok());
     }
@@ -219,9 +143,9 @@ async fn check_skew(skew_s: i64, fake_monotonic: bool) {
 
     // Ordering: offsets come from counters, not clocks.
     let valid = token(3600, None, None);
-    let mut subscriber = try_authenticate(hub.addr, &valid).await.expect("valid token");
+    let mut subscriber = try_authenticate(hub.addr(), &valid).await.expect("valid token");
     subscriber.subscribe(json!({"channel": "pipeline"})).await;
-    let mut publisher = try_authenticate(hub.addr, &valid).await.expect("valid token");
+    let mut publisher = try_authenticate(hub.addr(), &valid).await.expect("valid token");
     let mut last = 0;
     for n in 1..=50u64 {
         let mut event = common::event("PIPELINE", "p");
