@@ -596,7 +596,6 @@ async fn cross_tenant_probes_never_see_acme(hub: &HubProcess, victim: &Victim) {
 /// no longer overflow every subscriber's queue and knock the channel's subscribers out with 4409.
 /// The victim, subscribed to the target channel, is never closed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs HERALD_MAX_EVENT_BYTES (issue 13 item 4)"]
 async fn oversize_events_are_refused_with_too_large_and_knock_out_no_subscriber() {
     // WebSocket messages up to 1 MiB, so the per-event cap (default 64 KiB) is what refuses
     // the WebSocket publish, not the message size limit (close 1009).
@@ -640,7 +639,6 @@ async fn oversize_events_are_refused_with_too_large_and_knock_out_no_subscriber(
 /// attempt from it gets 429 `rate_limited` (HTTP, and the WebSocket upgrade before any 101), while
 /// other addresses, the victim's among them, are unaffected.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the per-address limit on failed authentications (issue 13)"]
 async fn auth_spray_from_one_address_is_cut_off_with_429_and_spares_other_addresses() {
     const MOST: usize = 500;
     let hub = hub(&[]).await;
@@ -678,7 +676,6 @@ async fn auth_spray_from_one_address_is_cut_off_with_429_and_spares_other_addres
 /// would let `user/${sub}` reach into other users' subjects, or forge a tenant's name) are refused
 /// with `invalid_token` on every route.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the refusal of `/` and control characters in sub and org (issue 13)"]
 async fn tokens_whose_sub_or_org_hold_a_slash_or_a_control_character_are_refused() {
     let hub = hub(&[]).await;
     let victim = Victim::start(hub.addr()).await;
