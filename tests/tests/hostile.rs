@@ -24,11 +24,15 @@
 //! a debug build on a busy 2-core machine; the measured figures are printed
 //! (`-- --nocapture`).
 
+#[path = "../../hub/tests/common/mod.rs"]
+mod common;
 mod hostile_support;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use common::Client;
+use common::raw::write_frame;
 use herald_e2e::hub_process::{HubProcess, parse_metric};
 use hostile_support::*;
 use serde_json::{Value, json};
@@ -182,7 +186,7 @@ async fn fill_histories(hub: &HubProcess) {
     for (category, pad) in [("PIPELINE", 0), ("DEBUG", FLOOD_EVENT_BYTES)] {
         // One publisher per channel: 1000 publishes are one second's worth of the default rate.
         let filler_token = token(&claims("acme", &format!("filler-{category}"), json!({"publish": ["*"]})));
-        let mut filler = Ws::authed(VICTIM_IP, hub.addr(), &filler_token).await;
+        let mut filler = ws_authed(VICTIM_IP, hub.addr(), &filler_token).await;
         for chunk in (0..EVENTS).collect::<Vec<_>>().chunks(100) {
             let mut ids = Vec::with_capacity(chunk.len());
             for &n in chunk {
@@ -191,7 +195,7 @@ async fn fill_histories(hub: &HubProcess) {
                 ids.push(filler.request(json!({"type": "publish", "event": event})).await);
             }
             for id in ids {
-                let (answer, _) = filler.reply(id).await;
+                let (answer, _) = filler.recv_type_reply(id).await;
                 assert_eq!(answer["type"], "published", "{answer}");
             }
         }
@@ -206,7 +210,7 @@ async fn fill_histories(hub: &HubProcess) {
 async fn unsubscribe_flood_of_50000_distinct_names_keeps_no_state(hub: &HubProcess, base: &Baseline) {
     const FLOOD: u32 = 50_000;
     let before = hub.rss_kib();
-    let mut attacker = Ws::authed(loopback(2), hub.addr(), &token(&claims("acme", "unsubscriber", json!({})))).await;
+    let mut attacker = ws_authed(loopback(2), hub.addr(), &token(&claims("acme", "unsubscriber", json!({})))).await;
     // Pipelined in chunks: a client that sent everything before reading would overflow its
     // own outbound queue (4409), which is not this attack.
     for chunk in (0..FLOOD).collect::<Vec<_>>().chunks(1000) {
@@ -260,8 +264,7 @@ async fn never_reading_client(source: IpAddr, hub: SocketAddr, token: &str, chan
     let socket = TcpSocket::new_v4().expect("socket");
     socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
     socket2::SockRef::from(&socket).set_tcp_mss(536).expect("TCP_MAXSEG");
-    let mut stream = connect_from(socket, source, hub).await;
-    let answer = upgrade(&mut stream, hub, &[]).await;
+    let (answer, mut stream) = upgrade(connect_from(socket, source, hub).await, hub).await;
     assert_eq!(answer.status, 101, "{}", answer.head);
     for frame in [json!({"type": "authenticate", "token": token}), json!({"type": "subscribe", "channel": channel})] {
         write_frame(&mut stream, 0x1, frame.to_string().as_bytes()).await.expect("send");
@@ -363,7 +366,7 @@ async fn never_reading_wave(hub: &HubProcess, base: &Baseline, wave: usize) -> W
 
     // The trusted publisher (the victim's address) fills every attacker's socket.
     let flood_token = token(&claims("acme", "flood-publisher", json!({"publish": ["debug"]})));
-    let mut publisher = Ws::authed(VICTIM_IP, hub.addr(), &flood_token).await;
+    let mut publisher = ws_authed(VICTIM_IP, hub.addr(), &flood_token).await;
     for n in 0..EVENTS {
         let mut event = envelope("acme", &format!("flood-{wave}-{n}"), "DEBUG", n as u64);
         event["data"]["pad"] = json!("x".repeat(FLOOD_EVENT_BYTES));
@@ -481,9 +484,9 @@ async fn cross_tenant_probes_never_see_acme(hub: &HubProcess, victim: &Victim) {
     let evil_token = publisher_token("evil", "mallory");
     let acme_latest = *victim.latest.borrow();
     assert!(acme_latest > 0, "acme has published by now");
-    let mut evil = Ws::authed(source, addr, &evil_token).await;
+    let mut evil = ws_authed(source, addr, &evil_token).await;
     let mut seen = Vec::new();
-    let mut call = async |evil: &mut Ws, frame: Value| {
+    let mut call = async |evil: &mut Client, frame: Value| {
         let (answer, before) = evil.call(frame).await;
         seen.extend(before);
         answer
@@ -619,7 +622,7 @@ async fn oversize_events_are_refused_with_too_large_and_knock_out_no_subscriber(
         assert_eq!((status, answer["code"].as_str()), (413, Some("too_large")), "{answer}");
     }
 
-    let mut ws = Ws::authed(source, addr, &big_token).await;
+    let mut ws = ws_authed(source, addr, &big_token).await;
     let (answer, _) = ws.call(json!({"type": "publish", "event": big("big-ws", 100 * 1024)})).await;
     assert_eq!((answer["type"].as_str(), answer["code"].as_str()), (Some("error"), Some("too_large")), "{answer}");
     let (pong, _) = ws.call(json!({"type": "ping"})).await;
@@ -666,7 +669,7 @@ async fn auth_spray_from_one_address_is_cut_off_with_429_and_spares_other_addres
     // Another address is unaffected: its bad token gets its own code, a good one works.
     let (_, token, code) = &tokens[0];
     assert_eq!(attempt(addr, loopback(8), "http publish", token).await, Refusal::Auth((*code).to_owned()));
-    let mut other = Ws::authed(loopback(8), addr, &publisher_token("acme", "bystander")).await;
+    let mut other = ws_authed(loopback(8), addr, &publisher_token("acme", "bystander")).await;
     assert_eq!(other.call(json!({"type": "ping"})).await.0["type"], "pong");
     println!("5. auth spray: cut off with 429 after {failures} failed authentications from one address");
     victim.finish().await;

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Upper bound for any single wait: a failing test fails instead of hanging.
@@ -83,9 +83,39 @@ pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 pub struct Client {
     pub ws: Ws,
     next_id: u32,
+    /// The longest a send, a frame or the close may take ([`WAIT`] unless
+    /// [`Client::with_wait`] says otherwise).
+    wait: Duration,
 }
 
 impl Client {
+    fn new(ws: Ws) -> Self {
+        Self { ws, next_id: 1, wait: WAIT }
+    }
+
+    /// A client over `stream`, a connection already upgraded to a WebSocket (by
+    /// [`raw::upgrade_request_on`], say).
+    pub async fn from_stream(stream: TcpStream) -> Self {
+        Self::new(WebSocketStream::from_raw_socket(MaybeTlsStream::Plain(stream), Role::Client, None).await)
+    }
+
+    /// Opens `/ws` on `stream`, a connection to the hub at `addr` the caller opened (from a
+    /// chosen source address, say), with `headers` (`"name: value"` lines); the hub's answer
+    /// when it does not upgrade.
+    pub async fn upgrade_on(stream: TcpStream, addr: SocketAddr, headers: &[&str]) -> Result<Self, raw::RawResponse> {
+        let (response, stream) = raw::upgrade_request_on(stream, addr, headers).await;
+        if response.status != 101 {
+            return Err(response);
+        }
+        Ok(Self::from_stream(stream).await)
+    }
+
+    /// The same client, with `wait` as the longest a send, a frame or the close may take.
+    pub fn with_wait(mut self, wait: Duration) -> Self {
+        self.wait = wait;
+        self
+    }
+
     /// Connects without authenticating.
     pub async fn connect(hub: &TestHub) -> Self {
         Self::connect_addr(hub.addr).await
@@ -94,7 +124,7 @@ impl Client {
     /// Connects to the hub at `addr` (one in another process, say) without authenticating.
     pub async fn connect_addr(addr: SocketAddr) -> Self {
         let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await.expect("connect");
-        Self { ws, next_id: 1 }
+        Self::new(ws)
     }
 
     /// Connects with `Authorization: Bearer`.
@@ -102,7 +132,7 @@ impl Client {
         let mut request = hub.ws_url().into_client_request().unwrap();
         request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
         let (ws, _) = tokio_tungstenite::connect_async(request).await.expect("connect");
-        Self { ws, next_id: 1 }
+        Self::new(ws)
     }
 
     /// Connects and authenticates with an `authenticate` frame; returns after `authenticated`.
@@ -115,11 +145,12 @@ impl Client {
     }
 
     pub async fn send(&mut self, frame: Value) {
-        self.ws.send(Message::text(frame.to_string())).await.expect("send");
+        self.send_text(&frame.to_string()).await;
     }
 
     pub async fn send_text(&mut self, text: &str) {
-        self.ws.send(Message::text(text)).await.expect("send");
+        let send = self.ws.send(Message::text(text));
+        tokio::time::timeout(self.wait, send).await.expect("sent in time").expect("send");
     }
 
     /// Sends a request with a fresh `id`; returns the id.
@@ -134,7 +165,7 @@ impl Client {
     /// The next text frame as JSON (skipping pings and pongs). Panics on close or timeout.
     pub async fn recv(&mut self) -> Value {
         loop {
-            let message = tokio::time::timeout(WAIT, self.ws.next()).await.expect("a frame in time");
+            let message = tokio::time::timeout(self.wait, self.ws.next()).await.expect("a frame in time");
             match message {
                 Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).expect("JSON frame"),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -176,6 +207,13 @@ impl Client {
         answer
     }
 
+    /// Sends `frame` as a request ([`Client::request`]); returns the answer and the frames
+    /// before it ([`Client::recv_type_reply`]).
+    pub async fn call(&mut self, frame: Value) -> (Value, Vec<Value>) {
+        let id = self.request(frame).await;
+        self.recv_type_reply(id).await
+    }
+
     /// Frames until the answer to request `id`.
     pub async fn recv_type_reply(&mut self, id: u32) -> (Value, Vec<Value>) {
         let mut skipped = Vec::new();
@@ -191,15 +229,27 @@ impl Client {
     /// Reads (discarding text frames) until the hub closes; returns the close code. Keeps
     /// reading to the end so tungstenite sends its half of the closing handshake.
     pub async fn closed(&mut self) -> Option<u16> {
+        self.closed_after().await.1
+    }
+
+    /// [`Client::closed`], returning also the text frames before the close (as JSON; a text
+    /// that is not JSON as a JSON string). The code is `None` when the connection ended
+    /// without a close frame.
+    pub async fn closed_after(&mut self) -> (Vec<Value>, Option<u16>) {
+        let mut frames = Vec::new();
         let code = loop {
-            match tokio::time::timeout(WAIT, self.ws.next()).await.expect("close in time") {
+            let next = tokio::time::timeout(self.wait, self.ws.next()).await;
+            match next.unwrap_or_else(|_| panic!("no close within {:?}; frames: {frames:?}", self.wait)) {
                 Some(Ok(Message::Close(frame))) => break frame.map(|f: CloseFrame| u16::from(f.code)),
+                Some(Ok(Message::Text(text))) => {
+                    frames.push(serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.to_string())));
+                }
                 Some(Ok(_)) => continue,
-                Some(Err(_)) | None => return None,
+                Some(Err(_)) | None => return (frames, None),
             }
         };
-        let _ = tokio::time::timeout(WAIT, async { while self.ws.next().await.is_some() {} }).await;
-        code
+        let _ = tokio::time::timeout(self.wait, async { while self.ws.next().await.is_some() {} }).await;
+        (frames, code)
     }
 }
 

@@ -54,21 +54,7 @@ impl RawClient {
 
     /// Writes one masked frame (clients must mask).
     pub async fn send_frame(&mut self, opcode: u8, payload: &[u8]) {
-        let mut frame = vec![0x80 | opcode];
-        let len = payload.len();
-        if len < 126 {
-            frame.push(0x80 | len as u8);
-        } else if len <= u16::MAX as usize {
-            frame.push(0x80 | 126);
-            frame.extend_from_slice(&(len as u16).to_be_bytes());
-        } else {
-            frame.push(0x80 | 127);
-            frame.extend_from_slice(&(len as u64).to_be_bytes());
-        }
-        let mask = [0x12, 0x34, 0x56, 0x78];
-        frame.extend_from_slice(&mask);
-        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-        self.stream.write_all(&frame).await.unwrap();
+        write_frame(&mut self.stream, opcode, payload).await.unwrap();
     }
 
     pub async fn send_text(&mut self, text: &str) {
@@ -104,6 +90,26 @@ impl RawClient {
     }
 }
 
+/// Writes one masked frame (clients must mask) on `stream`; the write's error, if any (a
+/// peer that has dropped the connection, say).
+pub async fn write_frame(stream: &mut TcpStream, opcode: u8, payload: &[u8]) -> std::io::Result<()> {
+    let mut frame = vec![0x80 | opcode];
+    let len = payload.len();
+    if len < 126 {
+        frame.push(0x80 | len as u8);
+    } else if len <= u16::MAX as usize {
+        frame.push(0x80 | 126);
+        frame.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        frame.push(0x80 | 127);
+        frame.extend_from_slice(&(len as u64).to_be_bytes());
+    }
+    let mask = [0x12, 0x34, 0x56, 0x78];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    stream.write_all(&frame).await
+}
+
 /// An HTTP response read off a raw socket: status, head (lower-cased), body.
 #[derive(Debug)]
 pub struct RawResponse {
@@ -112,10 +118,17 @@ pub struct RawResponse {
     pub body: Vec<u8>,
 }
 
+impl RawResponse {
+    /// The body as JSON; `Null` when it is not JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
 /// Sends a WebSocket upgrade request for `/ws` and reads the response head; for a non-101
 /// answer also the body (by `content-length`). The stream is returned for a 101 answer.
 pub async fn upgrade_request(addr: std::net::SocketAddr) -> (RawResponse, TcpStream) {
-    upgrade_request_on(TcpStream::connect(addr).await.expect("tcp connect"), addr).await
+    upgrade_request_on(TcpStream::connect(addr).await.expect("tcp connect"), addr, &[]).await
 }
 
 /// [`upgrade_request`] on a connection opened with a receive buffer of about `bytes` (the
@@ -123,14 +136,25 @@ pub async fn upgrade_request(addr: std::net::SocketAddr) -> (RawResponse, TcpStr
 pub async fn upgrade_request_small_window(addr: std::net::SocketAddr, bytes: u32) -> (RawResponse, TcpStream) {
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
     socket.set_recv_buffer_size(bytes).expect("SO_RCVBUF");
-    upgrade_request_on(socket.connect(addr).await.expect("tcp connect"), addr).await
+    upgrade_request_on(socket.connect(addr).await.expect("tcp connect"), addr, &[]).await
 }
 
-async fn upgrade_request_on(mut stream: TcpStream, addr: std::net::SocketAddr) -> (RawResponse, TcpStream) {
-    let request = format!(
+/// [`upgrade_request`] on `stream`, a connection to the hub at `addr` the caller opened (from
+/// a chosen source address, say), with `headers` (`"name: value"` lines) added to the request.
+pub async fn upgrade_request_on(
+    mut stream: TcpStream,
+    addr: std::net::SocketAddr,
+    headers: &[&str],
+) -> (RawResponse, TcpStream) {
+    let mut request = format!(
         "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
     );
+    for header in headers {
+        request.push_str(header);
+        request.push_str("\r\n");
+    }
+    request.push_str("\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {

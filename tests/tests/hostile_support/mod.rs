@@ -6,18 +6,16 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use herald_e2e::history::{Record, Recorder};
 use herald_e2e::hub_process::HubProcess;
 use herald_hub::auth::mint_hs256;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::Role;
+
+use crate::common::raw::{self, RawResponse};
+use crate::common::{self, Client, now_secs};
 
 /// The hub's HS256 secret: at least 32 bytes, as the hub requires of HS256 secrets.
 pub const SECRET: &str = "hostile-battery-secret-at-least-32-bytes";
@@ -40,17 +38,10 @@ pub async fn hub(args: &[&str]) -> HubProcess {
     HubProcess::spawn(command).await
 }
 
-pub fn now_secs() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
-}
-
-/// Claims for `sub` in `org`, valid for an hour, with `extra` merged over them.
+/// Claims for `sub` in `org`, valid for an hour, with `extra` merged over them
+/// ([`common::claims`], the organisation first).
 pub fn claims(org: &str, sub: &str, extra: Value) -> Value {
-    let mut claims = json!({"sub": sub, "org": org, "exp": now_secs() + 3600});
-    if let (Some(base), Some(extra)) = (claims.as_object_mut(), extra.as_object()) {
-        base.extend(extra.clone());
-    }
-    claims
+    common::claims(sub, org, extra)
 }
 
 /// `claims` signed with [`SECRET`].
@@ -74,163 +65,30 @@ pub async fn connect_from(socket: TcpSocket, source: IpAddr, hub: SocketAddr) ->
     tokio::time::timeout(WAIT, socket.connect(hub)).await.expect("connect in time").expect("connect")
 }
 
-/// The hub's answer to an upgrade request: status, head (lower-cased), JSON body if any.
-#[derive(Debug)]
-pub struct Upgrade {
-    pub status: u16,
-    pub head: String,
-    pub body: Value,
-}
-
-/// Sends `GET /ws` with `headers` (`"name: value"` lines) on `stream` and reads the answer
-/// head, and for a refusal its body (by `content-length`). After a 101 nothing more is read.
-pub async fn upgrade(stream: &mut TcpStream, hub: SocketAddr, headers: &[String]) -> Upgrade {
-    let mut request = format!(
-        "GET /ws HTTP/1.1\r\nHost: {hub}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-    );
-    for header in headers {
-        request.push_str(header);
-        request.push_str("\r\n");
-    }
-    request.push_str("\r\n");
-    let exchange = async {
-        stream.write_all(request.as_bytes()).await.expect("send the upgrade request");
-        let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
-            head.push(stream.read_u8().await.expect("the answer head"));
-        }
-        let head = String::from_utf8_lossy(&head).to_lowercase();
-        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status code");
-        let mut body = Value::Null;
-        if status != 101 {
-            let length = head
-                .lines()
-                .find_map(|line| line.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .expect("content-length");
-            let mut bytes = vec![0; length];
-            stream.read_exact(&mut bytes).await.expect("the answer body");
-            body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        }
-        Upgrade { status, head, body }
-    };
+/// Sends `GET /ws` on `stream` ([`raw::upgrade_request_on`]) and reads the answer head, and
+/// for a refusal its body. After a 101 nothing more is read.
+pub async fn upgrade(stream: TcpStream, hub: SocketAddr) -> (RawResponse, TcpStream) {
+    let exchange = raw::upgrade_request_on(stream, hub, &[]);
     tokio::time::timeout(WAIT, exchange).await.expect("the upgrade answered in time")
 }
 
-/// Writes one masked WebSocket frame (clients must mask).
-pub async fn write_frame(stream: &mut TcpStream, opcode: u8, payload: &[u8]) -> std::io::Result<()> {
-    let mut frame = vec![0x80 | opcode];
-    match payload.len() {
-        len @ 0..126 => frame.push(0x80 | len as u8),
-        len @ 126..=0xffff => {
-            frame.push(0x80 | 126);
-            frame.extend_from_slice(&(len as u16).to_be_bytes());
-        }
-        len => {
-            frame.push(0x80 | 127);
-            frame.extend_from_slice(&(len as u64).to_be_bytes());
-        }
-    }
-    let mask = [0x5a, 0x17, 0xc3, 0x08];
-    frame.extend_from_slice(&mask);
-    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    stream.write_all(&frame).await
+/// A well-behaved WebSocket client (tungstenite, waiting up to [`WAIT`]) that opens `/ws`
+/// from `source`, with `Authorization: Bearer` when `bearer` is given; the hub's refusal
+/// (status and body) when it does not upgrade.
+pub async fn ws_connect(source: IpAddr, hub: SocketAddr, bearer: Option<&str>) -> Result<Client, RawResponse> {
+    let header = bearer.map(|t| format!("Authorization: Bearer {t}"));
+    let headers: Vec<&str> = header.iter().map(String::as_str).collect();
+    let upgrade = Client::upgrade_on(tcp_from(source, hub).await, hub, &headers);
+    let client = tokio::time::timeout(WAIT, upgrade).await.expect("the upgrade answered in time")?;
+    Ok(client.with_wait(WAIT))
 }
 
-/// A well-behaved WebSocket client (tungstenite) from its own source address.
-#[derive(Debug)]
-pub struct Ws {
-    pub ws: WebSocketStream<TcpStream>,
-    next_id: u32,
-}
-
-impl Ws {
-    /// Opens `/ws` from `source`, with `Authorization: Bearer` when `bearer` is given; the
-    /// hub's refusal (status and body) when it does not upgrade.
-    pub async fn connect(source: IpAddr, hub: SocketAddr, bearer: Option<&str>) -> Result<Self, Upgrade> {
-        let mut stream = tcp_from(source, hub).await;
-        let headers: Vec<String> = bearer.map(|t| format!("Authorization: Bearer {t}")).into_iter().collect();
-        let answer = upgrade(&mut stream, hub, &headers).await;
-        if answer.status != 101 {
-            return Err(answer);
-        }
-        let ws = WebSocketStream::from_raw_socket(stream, Role::Client, None).await;
-        Ok(Self { ws, next_id: 1 })
-    }
-
-    /// Connects and authenticates with an `authenticate` frame.
-    pub async fn authed(source: IpAddr, hub: SocketAddr, token: &str) -> Self {
-        let mut ws = Self::connect(source, hub, None).await.expect("upgraded");
-        let (answer, _) = ws.call(json!({"type": "authenticate", "token": token})).await;
-        assert_eq!(answer["type"], "authenticated", "{answer}");
-        ws
-    }
-
-    pub async fn send(&mut self, frame: Value) {
-        let send = self.ws.send(Message::text(frame.to_string()));
-        tokio::time::timeout(WAIT, send).await.expect("sent in time").expect("send");
-    }
-
-    /// Sends `frame` with a fresh `id`; returns the id.
-    pub async fn request(&mut self, mut frame: Value) -> u32 {
-        let id = self.next_id;
-        self.next_id += 1;
-        frame["id"] = json!(id);
-        self.send(frame).await;
-        id
-    }
-
-    /// The next text frame as JSON (pings and pongs skipped). Panics on a close, an error or
-    /// after [`WAIT`].
-    pub async fn recv(&mut self) -> Value {
-        loop {
-            match tokio::time::timeout(WAIT, self.ws.next()).await.expect("a frame in time") {
-                Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).expect("a JSON frame"),
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                other => panic!("expected a text frame, got {other:?}"),
-            }
-        }
-    }
-
-    /// Frames until the answer to request `id` (returned), and the frames before it.
-    pub async fn reply(&mut self, id: u32) -> (Value, Vec<Value>) {
-        let mut before = Vec::new();
-        loop {
-            let frame = self.recv().await;
-            if frame["reply_to"] == id {
-                return (frame, before);
-            }
-            before.push(frame);
-        }
-    }
-
-    /// [`Ws::request`] then [`Ws::reply`].
-    pub async fn call(&mut self, frame: Value) -> (Value, Vec<Value>) {
-        let id = self.request(frame).await;
-        self.reply(id).await
-    }
-
-    /// Reads until the hub closes: the text frames before the close, and its code (`None`
-    /// when the connection ended without a close frame).
-    pub async fn closed(mut self) -> (Vec<Value>, Option<u16>) {
-        let mut frames = Vec::new();
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let next = tokio::time::timeout_at(deadline, self.ws.next()).await;
-            match next.unwrap_or_else(|_| panic!("no close within {WAIT:?}; frames: {frames:?}")) {
-                Some(Ok(Message::Text(text))) => frames.push(serde_json::from_str(&text).expect("a JSON frame")),
-                Some(Ok(Message::Close(close))) => {
-                    let code = close.map(|f| u16::from(f.code));
-                    // Read on so tungstenite completes the closing handshake.
-                    let _ = tokio::time::timeout(WAIT, async { while self.ws.next().await.is_some() {} }).await;
-                    return (frames, code);
-                }
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => return (frames, None),
-            }
-        }
-    }
+/// [`ws_connect`], then authenticates with an `authenticate` frame.
+pub async fn ws_authed(source: IpAddr, hub: SocketAddr, token: &str) -> Client {
+    let mut ws = ws_connect(source, hub, None).await.expect("upgraded");
+    let (answer, _) = ws.call(json!({"type": "authenticate", "token": token})).await;
+    assert_eq!(answer["type"], "authenticated", "{answer}");
+    ws
 }
 
 /// An HTTP client whose connections come from `source`.
@@ -304,14 +162,14 @@ impl Victim {
     /// Starts both connections; returns once the subscription is live.
     pub async fn start(hub: SocketAddr) -> Self {
         let history = Recorder::new();
-        let mut subscriber = Ws::authed(VICTIM_IP, hub, &token(&claims("acme", "victim", json!({})))).await;
+        let mut subscriber = ws_authed(VICTIM_IP, hub, &token(&claims("acme", "victim", json!({})))).await;
         let (subscribed, _) = subscriber.call(json!({"type": "subscribe", "channel": "pipeline"})).await;
         assert_eq!(subscribed["type"], "subscribed", "{subscribed}");
         let epoch = subscribed["epoch"].as_str().expect("epoch").to_owned();
         let first = subscribed["offset"].as_u64().expect("offset");
         history.subscribe("victim", "acme", "pipeline", "");
         let publisher_token = token(&claims("acme", "trusted-publisher", json!({"publish": ["pipeline"]})));
-        let mut publisher = Ws::authed(VICTIM_IP, hub, &publisher_token).await;
+        let mut publisher = ws_authed(VICTIM_IP, hub, &publisher_token).await;
 
         let (stop, stop_rx) = watch::channel(false);
         let (target, mut target_rx) = watch::channel(None::<u64>);
@@ -428,9 +286,9 @@ pub async fn attempt(hub: SocketAddr, source: IpAddr, route: &str, token: &str) 
     match route {
         "ws header" | "ws frame" => {
             let bearer = (route == "ws header").then_some(token);
-            let mut ws = match Ws::connect(source, hub, bearer).await {
+            let mut ws = match ws_connect(source, hub, bearer).await {
                 Ok(ws) => ws,
-                Err(refused) => return http(refused.status, &refused.body),
+                Err(refused) => return http(refused.status, &refused.json()),
             };
             if bearer.is_none() {
                 ws.request(json!({"type": "authenticate", "token": token})).await;
@@ -441,7 +299,7 @@ pub async fn attempt(hub: SocketAddr, source: IpAddr, route: &str, token: &str) 
             }
             assert_eq!(answer["type"], "auth_error", "{route}: {answer}");
             assert_eq!(answer["reply_to"].as_u64(), bearer.is_none().then_some(1), "{route}: {answer}");
-            let (frames, code) = ws.closed().await;
+            let (frames, code) = ws.closed_after().await;
             assert_eq!((code, frames.len()), (Some(4401), 0), "{route}: auth_error, then close 4401: {frames:?}");
             Refusal::Auth(answer["code"].as_str().unwrap_or_default().to_owned())
         }
