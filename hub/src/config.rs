@@ -101,7 +101,8 @@ pub struct Settings {
     #[arg(long, env = "HERALD_TOKEN_GRACE_MS")]
     pub token_grace_ms: Option<u64>,
 
-    /// Largest WebSocket message accepted, in bytes; larger ones close the connection with 1009. Default 65536.
+    /// Largest WebSocket message accepted, in bytes; larger ones close the connection with 1009. Default
+    /// max_event_bytes + 1024 (66560), so a `publish` frame carrying the largest event fits.
     #[arg(long, env = "HERALD_MAX_MESSAGE_BYTES")]
     pub max_message_bytes: Option<usize>,
 
@@ -296,7 +297,9 @@ pub struct Config {
     pub auth_timeout: Duration,
     /// How long a connection outlives its token. Default 30 s.
     pub token_grace: Duration,
-    /// Largest WebSocket message, in bytes. Default 65536.
+    /// Largest WebSocket message, in bytes. Default `max_event_bytes` + [`PUBLISH_FRAME_OVERHEAD`]
+    /// (66560): a `publish` frame carrying the largest event fits, so an oversize event gets
+    /// `too_large` and not a 1009 close.
     pub max_message_bytes: usize,
     /// Largest HTTP body, in bytes. Default 1 MiB.
     pub max_http_body_bytes: usize,
@@ -375,7 +378,7 @@ impl Default for Config {
             pong_timeout: Duration::from_millis(10_000),
             auth_timeout: Duration::from_millis(10_000),
             token_grace: Duration::from_millis(30_000),
-            max_message_bytes: 65_536,
+            max_message_bytes: 65_536 + PUBLISH_FRAME_OVERHEAD,
             max_http_body_bytes: 1 << 20,
             client_queue_bytes: 1 << 20,
             max_subscriptions: 128,
@@ -594,7 +597,9 @@ impl Config {
             token_grace: ms(settings.token_grace_ms, d.token_grace),
             max_message_bytes: positive(
                 "HERALD_MAX_MESSAGE_BYTES",
-                settings.max_message_bytes.unwrap_or(d.max_message_bytes),
+                settings.max_message_bytes.unwrap_or(
+                    settings.max_event_bytes.unwrap_or(d.max_event_bytes).saturating_add(PUBLISH_FRAME_OVERHEAD),
+                ),
             )?,
             max_http_body_bytes: positive(
                 "HERALD_MAX_HTTP_BODY_BYTES",
@@ -688,6 +693,11 @@ impl Config {
 /// How many of the largest events a connection's outbound queue must hold at least
 /// (`client_queue_bytes >= QUEUE_EVENTS × max_event_bytes`).
 const QUEUE_EVENTS: usize = 4;
+
+/// What a `publish` frame adds around its event, at most: `type`, an `id`, a 64-byte channel
+/// name and the JSON punctuation take under 200 bytes; 1 KiB leaves room for whitespace. The
+/// default `max_message_bytes` is `max_event_bytes` plus this.
+pub const PUBLISH_FRAME_OVERHEAD: usize = 1024;
 
 /// Parses `HERALD_TRUSTED_PROXIES`: CIDRs (`10.0.0.0/8`, `2001:db8::/32`) or single
 /// addresses (`/32` or `/128`); empty entries are skipped.

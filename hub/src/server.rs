@@ -122,6 +122,15 @@ impl HubBuilder {
     /// cannot be bound, or the broker is misconfigured ([`HubError::Broker`]).
     pub async fn spawn(self) -> Result<RunningHub, HubError> {
         self.config.validate()?;
+        let publish_frame = self.config.max_event_bytes.saturating_add(crate::config::PUBLISH_FRAME_OVERHEAD);
+        if self.config.max_message_bytes < publish_frame {
+            tracing::warn!(
+                max_message_bytes = self.config.max_message_bytes,
+                max_event_bytes = self.config.max_event_bytes,
+                "a WebSocket publish of an event near max_event_bytes closes with 1009 instead of getting \
+                 too_large: set HERALD_MAX_MESSAGE_BYTES to at least max_event_bytes + 1024"
+            );
+        }
         let auth = self.authenticator()?;
         let listen = self.config.listen;
         let listener = TcpListener::bind(listen).await.map_err(|source| HubError::Bind { addr: listen, source })?;

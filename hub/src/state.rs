@@ -75,7 +75,7 @@ impl HubState {
         if self.channels.contains(channel) {
             Ok(())
         } else {
-            Err((ErrorCode::ChannelNotFound, format!("channel {channel:?} is not configured")))
+            Err((ErrorCode::ChannelNotFound, format!("channel {channel} is not configured")))
         }
     }
 

@@ -182,3 +182,18 @@ async fn websocket_token_guessing_blocks_the_address_with_429() {
     assert_eq!(response.status, 429, "{}", String::from_utf8_lossy(&response.body));
     assert!(String::from_utf8_lossy(&response.body).contains("rate_limited"));
 }
+
+#[tokio::test]
+async fn an_event_just_over_the_size_cap_gets_too_large_over_websocket_with_default_limits() {
+    let hub = spawn_hub(|_| {}).await;
+    let mut publisher = Client::authed(&hub, &common::publisher_token("acme")).await;
+    // Serialised, this envelope is a few hundred bytes over the 64 KiB event cap, and its
+    // publish frame is over 64 KiB: the frame limit must not close the connection first.
+    let mut big = event("PIPELINE", "p-1");
+    big["data"] = json!({"blob": "x".repeat(65_536)});
+    let answer = publisher.publish(big, None).await;
+    assert_eq!((answer["type"].as_str(), answer["code"].as_str()), (Some("error"), Some("too_large")), "{answer}");
+    // Still connected: the next publish is answered.
+    let answer = publisher.publish(event("PIPELINE", "p-1"), None).await;
+    assert_eq!(answer["type"], "published", "{answer}");
+}

@@ -172,6 +172,12 @@ impl Router {
         let mut this = router.lock().expect("router lock");
         match event {
             ProtoEvent::StateChanged(state) => {
+                if let ConnectionState::Closed { code, reason } = &state {
+                    // Closed for good (a stop code, or the application closed the client):
+                    // every stream ends with the reason instead of waiting forever.
+                    let all: Vec<SubscriptionId> = this.ids.keys().copied().collect();
+                    this.finish(&all, SubscriptionEvent::Failed(Error::Closed { code: *code, reason: reason.clone() }));
+                }
                 let handlers: Vec<_> = this.states.iter().map(|(_, h)| h.clone()).collect();
                 drop(this);
                 for handler in handlers {

@@ -170,3 +170,17 @@ async fn close_stops_a_client_that_keeps_retrying() {
     }
     assert!(client.connected().await.is_err());
 }
+
+#[tokio::test]
+async fn streams_end_with_the_reason_when_the_client_closes_for_good() {
+    let hub = hub_on("127.0.0.1:0".parse().unwrap(), |_| {}).await;
+    let client = client(&format!("ws://{}/ws", hub.local_addr()));
+    let mut sub = client.subscribe("pipeline".parse().unwrap(), "".parse().unwrap(), None);
+    client.connected().await.unwrap();
+    client.close();
+    // The stream says why it ends, then ends: a `while let Some(..)` loop terminates.
+    let last = tokio::time::timeout(WAIT, sub.next()).await.expect("an item in time").expect("the reason");
+    let SubscriptionEvent::Failed(herald_subscriber::Error::Closed { .. }) = last else { panic!("{last:?}") };
+    let end = tokio::time::timeout(WAIT, sub.next()).await.expect("the end in time");
+    assert!(end.is_none(), "{end:?}");
+}

@@ -386,6 +386,14 @@ impl Shared {
                         }
                         break;
                     }
+                    SubscriptionEvent::Failed(herald_subscriber::Error::Closed { .. }) => {
+                        // The whole client closed for good: the state says why. The
+                        // subscription stays registered, and `connect()` resumes it.
+                        if let Some(sub) = shared.subs.borrow_mut().get_mut(&id) {
+                            sub.abort = None;
+                        }
+                        break;
+                    }
                     SubscriptionEvent::Failed(failure) => {
                         shared.subs.borrow_mut().remove(&id);
                         if let Some(f) = on_error {

@@ -271,7 +271,7 @@ impl KeySet {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| invalid("malformed token (expected a compact JWS whose header names its key with `kid`)"))?;
         let kid = header.kid.ok_or_else(|| {
-            invalid("the token has no `kid` header: this hub has several keys (HERALD_JWT_KEYS) and picks one by `kid`")
+            invalid("the token has no `kid` header: this hub takes its keys from a key directory (HERALD_JWT_KEYS) and picks one by `kid`")
         })?;
         keys.get(&kid).ok_or_else(|| {
             invalid("the token's `kid` names none of this hub's keys (HERALD_JWT_KEYS): retired, or not added yet")
@@ -365,6 +365,7 @@ impl Authenticator {
             JwtKey::Dir(source) => {
                 let snapshot = Snapshot::read(&source.path)?;
                 let keys = KeySet::load(&snapshot)?;
+                tracing::info!(dir = %source.path.display(), kids = %keys.kids().join(","), "JWT keys loaded");
                 (keys, Some(DirState { source, last: Mutex::new(LastRead::Loaded(snapshot)) }))
             }
             key => (KeySet::One(Box::new(Prepared::new(&key)?)), None),
