@@ -39,7 +39,7 @@ if [ "${1:-}" != "--no-e2e" ]; then
     cargo build --locked -q --release -p herald-hub -p example-pipeline-service -p example-security-service -p example-debugger-service
   fi
   command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null || {
-    echo "Chromium not found: apt-get install -y --no-install-recommends chromium (see ../shared/TOOLCHAIN.md)" >&2
+    echo "Chromium not found: apt-get install -y --no-install-recommends chromium (see docs/toolchain.md)" >&2
     exit 1
   }
 fi
