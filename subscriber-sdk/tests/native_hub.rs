@@ -184,3 +184,34 @@ async fn streams_end_with_the_reason_when_the_client_closes_for_good() {
     let end = tokio::time::timeout(WAIT, sub.next()).await.expect("the end in time");
     assert!(end.is_none(), "{end:?}");
 }
+
+#[tokio::test]
+async fn an_upgrade_refused_with_429_is_reported_as_rate_limited_and_waits_the_cap() {
+    // One connection per address: a second one from 127.0.0.1 gets 429 before the upgrade.
+    let hub = hub_on("127.0.0.1:0".parse().unwrap(), |c| c.max_connections_per_ip = 1).await;
+    let url = format!("ws://{}/ws", hub.local_addr());
+    let (_holder, _) = tokio_tungstenite::connect_async(url.as_str()).await.expect("the first connection");
+    let client = client(&url);
+    let (errors_tx, mut errors) = tokio::sync::mpsc::unbounded_channel();
+    let _handler = client.on_error(move |error| {
+        let _ = errors_tx.send(error.clone());
+    });
+    let mut states = client.state_changes();
+    let error = tokio::time::timeout(WAIT, errors.recv()).await.expect("an error in time").expect("an error");
+    let herald_subscriber::Error::Refused { code, message } = &error else { panic!("{error:?}") };
+    assert_eq!(code.as_str(), "rate_limited");
+    assert!(message.contains("too many connections"), "the hub's message: {message}");
+    // It waits at least the backoff cap (200 ms in these tests), as after close 4429.
+    let next_in = tokio::time::timeout(WAIT, async {
+        loop {
+            if let ConnectionState::Reconnecting { next_in, .. } = states.borrow_and_update().clone() {
+                return next_in;
+            }
+            states.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("reconnecting in time");
+    assert!(next_in >= fast_backoff().cap, "{next_in:?}");
+    client.close();
+}

@@ -4,8 +4,9 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use herald_event_types::{ClientFrame, CloseCode, EventId, Timestamp};
-use herald_subscriber::proto::{Action, ClientProto, ConnectionState, ProtoConfig, ProtoEvent};
+use herald_event_types::{ClientFrame, CloseCode, ErrorCode, EventId, Timestamp};
+use herald_subscriber::Error;
+use herald_subscriber::proto::{Action, ClientProto, ConnectionState, ProtoConfig, ProtoEvent, Refusal};
 use herald_subscriber::{Duration, Instant, SubscriptionId};
 
 const EXPIRES_MS: u64 = 1_800_000_000_000;
@@ -313,6 +314,47 @@ fn rate_limited_waits_at_least_the_backoff_cap() {
     s.closed(Some(4429));
     let ConnectionState::Reconnecting { next_in, .. } = s.proto.state().clone() else { panic!() };
     assert!(next_in >= Duration::from_secs(30));
+}
+
+#[test]
+fn an_upgrade_refused_with_429_is_reported_and_waits_for_retry_after_and_the_cap() {
+    let mut s = Script::new();
+    let actions = s.take_actions();
+    assert_eq!(actions, vec![Action::FetchToken]);
+    s.proto.handle_token(s.now, Ok("token-1".into()));
+    s.pump();
+    assert_eq!(s.take_actions(), vec![Action::Connect]);
+    // The hub answers the upgrade with 429 (an address blocked for failed authentications).
+    let refusal = Refusal {
+        status: 429,
+        code: Some(ErrorCode::RateLimited),
+        message: "too many failed authentications from this address".into(),
+        retry_after: Some(Duration::from_secs(60)),
+    };
+    s.proto.handle_refused(s.now, refusal);
+    s.pump();
+    let events = s.take_events();
+    assert!(
+        events.iter().any(|e| matches!(e, ProtoEvent::Error(Error::Refused { code: ErrorCode::RateLimited, .. }))),
+        "{events:?}"
+    );
+    let ConnectionState::Reconnecting { next_in, .. } = s.proto.state().clone() else { panic!() };
+    assert!(next_in >= Duration::from_secs(60), "Retry-After is honoured: {next_in:?}");
+    // Nothing happens before then.
+    s.advance(Duration::from_secs(59));
+    assert!(s.take_actions().is_empty());
+
+    // A 503 without Retry-After and without a Herald body: plain backoff, a transport error.
+    let mut t = Script::new();
+    t.take_actions();
+    t.proto.handle_token(t.now, Ok("token-1".into()));
+    t.pump();
+    t.take_actions();
+    t.proto.handle_refused(t.now, Refusal { status: 503, code: None, message: String::new(), retry_after: None });
+    t.pump();
+    assert!(t.take_events().iter().any(|e| matches!(e, ProtoEvent::Error(Error::Transport(_)))));
+    let ConnectionState::Reconnecting { next_in, .. } = t.proto.state().clone() else { panic!() };
+    assert!(next_in <= Duration::from_secs(1), "first attempt: at most the base delay, {next_in:?}");
 }
 
 #[test]

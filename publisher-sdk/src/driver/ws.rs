@@ -52,7 +52,31 @@ enum End {
 enum ConnectError {
     Unauthorized,
     Terminal(CloseCode),
+    /// The hub answered the upgrade with an HTTP error (429: the address is over a
+    /// per-address limit; 503: busy or shutting down), maybe with `Retry-After`.
+    Refused {
+        status: u16,
+        message: String,
+        retry_after: Option<Duration>,
+    },
     Other(String),
+}
+
+/// The hub's refusal of the upgrade, from tungstenite's HTTP error.
+fn refused(response: &tungstenite::http::Response<Option<Vec<u8>>>) -> ConnectError {
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body: serde_json::Value =
+        response.body().as_deref().and_then(|bytes| serde_json::from_slice(bytes).ok()).unwrap_or_default();
+    let message = match (body["code"].as_str(), body["message"].as_str()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        _ => response.status().to_string(),
+    };
+    ConnectError::Refused { status: response.status().as_u16(), message, retry_after }
 }
 
 /// Events sent on the current connection and not yet answered.
@@ -86,6 +110,9 @@ pub(crate) async fn run(shared: &Shared, config: &Config, url: &str) -> Option<P
     let mut exit = Exit::default();
     let mut window = Window::default();
     let mut attempts = 0u64;
+    // Consecutive failed connection attempts: the first is logged at `warn`, the rest at
+    // `debug`, so a hub that stays unreachable shows once without flooding the log.
+    let mut failures = 0u64;
     loop {
         if exit.now(shared, config) {
             return None;
@@ -100,6 +127,10 @@ pub(crate) async fn run(shared: &Shared, config: &Config, url: &str) -> Option<P
         let delay = match connect(url, &token, config).await {
             Ok((ws, heartbeat, expires_at_ms)) => {
                 tracing::debug!("connected");
+                if failures > 0 {
+                    tracing::info!(failures, "connected again");
+                }
+                failures = 0;
                 backoff.reset();
                 let end =
                     session(shared, config, ws, &mut window, heartbeat, expires_at_ms, &mut tokens, &mut exit).await;
@@ -136,8 +167,29 @@ pub(crate) async fn run(shared: &Shared, config: &Config, url: &str) -> Option<P
                 backoff.next_delay()
             }
             Err(ConnectError::Terminal(code)) => return Some(PublishError::Terminated { code }),
+            Err(ConnectError::Refused { status, message, retry_after }) => {
+                failures += 1;
+                // As after close 4429: a 429 waits at least the backoff cap; never before
+                // the hub's `Retry-After` (docs/protocol.md §9.16, §9.18).
+                let mut delay = backoff.next_delay();
+                if status == 429 {
+                    delay = delay.max(backoff.cap());
+                }
+                let delay = delay.max(retry_after.unwrap_or_default());
+                if failures == 1 {
+                    tracing::warn!(status, %message, ?delay, "the hub refused the connection; retrying");
+                } else {
+                    tracing::debug!(status, %message, ?delay, "the hub refused the connection; retrying");
+                }
+                delay
+            }
             Err(ConnectError::Other(reason)) => {
-                tracing::debug!(%reason, "cannot connect; retrying");
+                failures += 1;
+                if failures == 1 {
+                    tracing::warn!(%reason, "cannot connect to the hub; retrying with backoff");
+                } else {
+                    tracing::debug!(%reason, "cannot connect; retrying");
+                }
                 backoff.next_delay()
             }
         };
@@ -161,7 +213,12 @@ async fn connect(url: &str, token: &str, config: &Config) -> Result<(Ws, Duratio
             .max_message_size(Some(MAX_MESSAGE_BYTES))
             .max_frame_size(Some(MAX_MESSAGE_BYTES));
         let (mut ws, _) =
-            tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true).await.map_err(other)?;
+            tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true).await.map_err(|error| {
+                match &error {
+                    tungstenite::Error::Http(response) => refused(response),
+                    _ => other(error),
+                }
+            })?;
         loop {
             match ws.next().await {
                 Some(Ok(Message::Text(text))) => match ServerFrame::decode(&text) {

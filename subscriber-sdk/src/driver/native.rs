@@ -13,7 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use herald_event_types::CloseCode;
+use herald_event_types::{CloseCode, ErrorCode};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
@@ -23,7 +23,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use super::{Core, Driver, seed, unix_ms};
 use crate::client::TokenFuture;
 use crate::connector::{ConnectTarget, Connector};
-use crate::proto::{Action, ClientProto, ProtoConfig};
+use crate::proto::{Action, ClientProto, ProtoConfig, Refusal};
 use crate::time::Instant;
 
 /// An open WebSocket over TCP (the default) or over a custom connector's transport.
@@ -31,7 +31,48 @@ trait WsSocket: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = 
 impl<T> WsSocket for T where T: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError> + Unpin + Send {}
 
 type Socket = Box<dyn WsSocket>;
-type Connecting = Pin<Box<dyn Future<Output = Result<Socket, String>> + Send>>;
+type Connecting = Pin<Box<dyn Future<Output = Result<Socket, ConnectFailed>> + Send>>;
+
+/// Why a connection attempt failed.
+enum ConnectFailed {
+    /// The hub answered the upgrade with an HTTP error (429, 503, …).
+    Refused(Refusal),
+    /// Anything else: no route, refused TCP, TLS, a broken handshake.
+    Other(String),
+}
+
+impl From<String> for ConnectFailed {
+    fn from(reason: String) -> Self {
+        Self::Other(reason)
+    }
+}
+
+impl From<WsError> for ConnectFailed {
+    fn from(error: WsError) -> Self {
+        match error {
+            WsError::Http(response) => Self::Refused(refusal(&response)),
+            other => Self::Other(other.to_string()),
+        }
+    }
+}
+
+/// Reads the hub's refusal: status, `Retry-After` (seconds) and the `{"code","message"}` body.
+fn refusal(response: &tokio_tungstenite::tungstenite::http::Response<Option<Vec<u8>>>) -> Refusal {
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map(crate::time::Duration::from_secs);
+    let body: serde_json::Value =
+        response.body().as_deref().and_then(|bytes| serde_json::from_slice(bytes).ok()).unwrap_or_default();
+    Refusal {
+        status: response.status().as_u16(),
+        code: body["code"].as_str().map(ErrorCode::from),
+        message: body["message"].as_str().unwrap_or_default().to_owned(),
+        retry_after,
+    }
+}
 
 pub(crate) fn spawn(driver: Driver) {
     tokio::spawn(run(driver));
@@ -50,18 +91,15 @@ fn ws_config(max_message_bytes: usize) -> WebSocketConfig {
 
 fn connect(url: String, connector: Option<Connector>, max_message_bytes: usize) -> Connecting {
     Box::pin(async move {
-        let mut request = url.as_str().into_client_request().map_err(|e| e.to_string())?;
+        let mut request = url.as_str().into_client_request().map_err(|e| ConnectFailed::Other(e.to_string()))?;
         request.headers_mut().insert("sec-websocket-protocol", "herald.v1".parse().expect("static header"));
         let config = Some(ws_config(max_message_bytes));
         let Some(connector) = connector else {
-            let (socket, _) = tokio_tungstenite::connect_async_with_config(request, config, false)
-                .await
-                .map_err(|e| e.to_string())?;
+            let (socket, _) = tokio_tungstenite::connect_async_with_config(request, config, false).await?;
             return Ok(Box::new(socket) as Socket);
         };
         let transport = connector(ConnectTarget::parse(&url)?).await?;
-        let (socket, _) =
-            tokio_tungstenite::client_async_with_config(request, transport, config).await.map_err(|e| e.to_string())?;
+        let (socket, _) = tokio_tungstenite::client_async_with_config(request, transport, config).await?;
         Ok(Box::new(socket) as Socket)
     })
 }
@@ -128,7 +166,8 @@ async fn run(driver: Driver) {
                         socket = Some(ws);
                         core.proto.handle_connected(now(), unix_ms());
                     }
-                    Err(error) => core.proto.handle_closed(now(), None, &error),
+                    Err(ConnectFailed::Refused(refusal)) => core.proto.handle_refused(now(), refusal),
+                    Err(ConnectFailed::Other(error)) => core.proto.handle_closed(now(), None, &error),
                 }
             }
             message = async { socket.as_mut().expect("guarded").next().await }, if socket.is_some() => {

@@ -12,7 +12,8 @@
 //!
 //! Driver contract: for every [`Action::Connect`], call `handle_connected` when the socket is
 //! open (maybe never), then exactly one `handle_closed` when it is gone (including after an
-//! [`Action::Disconnect`]). For every [`Action::FetchToken`], call `handle_token` once.
+//! [`Action::Disconnect`]). When the hub answers the upgrade with an HTTP error instead, call
+//! [`ClientProto::handle_refused`] in place of that `handle_closed`. For every [`Action::FetchToken`], call `handle_token` once.
 
 mod backoff;
 mod state;
@@ -24,7 +25,7 @@ use herald_event_types::frame::{AuthErrorCode, Authenticate, Ping, Unsubscribe};
 use herald_event_types::{ChannelName, ClientFrame, CloseCode, Reconnect, ServerFrame, Subject};
 
 pub use backoff::{Backoff, DelayFn, Rng};
-pub use state::{Action, ConnectionState, Delivery, ProtoEvent, SubscriptionId};
+pub use state::{Action, ConnectionState, Delivery, ProtoEvent, Refusal, SubscriptionId};
 
 use crate::error::Error;
 use crate::time::{Duration, Instant};
@@ -304,6 +305,29 @@ impl ClientProto {
         self.drop_connection(CloseCode::MessageTooBig, "message too big", Error::MessageTooBig { size, limit });
     }
 
+    /// The hub answered the upgrade request with an HTTP error instead of a WebSocket (docs/protocol.md
+    /// §9.16, §9.18, §9.20): a 429 because the client's address holds too many connections or
+    /// had too many failed authentications, a 503 when the hub is busy or shutting down.
+    ///
+    /// The core reports [`Error::Refused`] with the hub's code and message (a body without a
+    /// Herald code is reported as [`Error::Transport`]) and reconnects: after a 429 no sooner
+    /// than the backoff cap, as after close 4429, and never before `Retry-After`. Ignored when
+    /// no connection attempt is under way.
+    pub fn handle_refused(&mut self, now: Instant, refusal: Refusal) {
+        if !matches!(self.phase, Phase::Connecting { .. }) {
+            return;
+        }
+        self.table.disconnected();
+        self.transmit.clear();
+        let error = match refusal.code {
+            Some(code) => Error::Refused { code, message: refusal.message },
+            None => Error::Transport(format!("the hub refused the upgrade: HTTP {}", refusal.status)),
+        };
+        self.events.push_back(ProtoEvent::Error(error));
+        let policy = if refusal.status == 429 { Reconnect::AfterBackoffCap } else { Reconnect::Backoff };
+        self.schedule_reconnect_after(now, policy, refusal.retry_after.unwrap_or_default());
+    }
+
     /// A decoded frame arrived.
     pub fn handle_frame(&mut self, now: Instant, frame: ServerFrame) {
         self.handle_activity(now);
@@ -403,6 +427,11 @@ impl ClientProto {
     }
 
     fn schedule_reconnect(&mut self, now: Instant, policy: Reconnect) {
+        self.schedule_reconnect_after(now, policy, Duration::ZERO);
+    }
+
+    /// Schedules the next attempt per `policy`, and no sooner than `at_least`.
+    fn schedule_reconnect_after(&mut self, now: Instant, policy: Reconnect, at_least: Duration) {
         if policy == Reconnect::RefreshToken {
             self.token = None;
         }
@@ -410,6 +439,7 @@ impl ClientProto {
         if policy == Reconnect::AfterBackoffCap {
             delay = delay.max(self.config.backoff.cap);
         }
+        delay = delay.max(at_least);
         self.attempt = self.attempt.saturating_add(1);
         self.phase = Phase::Backoff { until: now + delay };
         self.set_state(ConnectionState::Reconnecting { attempt: self.attempt, next_in: delay });

@@ -128,3 +128,17 @@ pub enum ProtoEvent {
     /// handles recovery itself.
     Error(Error),
 }
+
+/// The hub's HTTP answer to an upgrade request it refused
+/// ([`ClientProto::handle_refused`](super::ClientProto::handle_refused)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The HTTP status (429, 503, …).
+    pub status: u16,
+    /// The `code` of the hub's error body (`rate_limited`, `unavailable`, …), when it had one.
+    pub code: Option<herald_event_types::ErrorCode>,
+    /// The `message` of the error body (empty without one).
+    pub message: String,
+    /// The `Retry-After` header, when the hub sent one in seconds.
+    pub retry_after: Option<crate::time::Duration>,
+}
