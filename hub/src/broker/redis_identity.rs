@@ -331,10 +331,9 @@ mod tests {
         assert!(since(&on_replica, &promoted, 3).await);
     }
 
-    /// Even a replica that had every write is a new primary whose completeness nobody can
-    /// vouch for (replication is asynchronous): a new epoch.
-    #[tokio::test]
-    async fn a_promoted_replica_always_starts_a_new_epoch() {
+    /// A primary with one event and its fully synced replica, which is then promoted:
+    /// the servers, a broker on the old primary, and the epoch before the promotion.
+    async fn one_event_then_promote_the_replica() -> (RedisServer, RedisServer, RedisBroker, String) {
         let primary = RedisServer::start();
         let replica = RedisServer::replica_of(&primary);
         let on_primary = broker(primary.url());
@@ -342,6 +341,14 @@ mod tests {
         let (epoch, _) = position(&on_primary).await;
         synced(&primary, &replica);
         replica.command(&["REPLICAOF", "NO", "ONE"]).unwrap();
+        (primary, replica, on_primary, epoch)
+    }
+
+    /// Even a replica that had every write is a new primary whose completeness nobody can
+    /// vouch for (replication is asynchronous): a new epoch.
+    #[tokio::test]
+    async fn a_promoted_replica_always_starts_a_new_epoch() {
+        let (_primary, replica, _on_primary, epoch) = one_event_then_promote_the_replica().await;
         let on_replica = broker(replica.url());
         assert_ne!(position(&on_replica).await.0, epoch);
     }
@@ -351,13 +358,7 @@ mod tests {
     /// connection, and the periodic check notices and starts a new epoch.
     #[tokio::test]
     async fn a_server_promoted_in_place_under_a_live_connection_starts_a_new_epoch() {
-        let primary = RedisServer::start();
-        let replica = RedisServer::replica_of(&primary);
-        let on_primary = broker(primary.url());
-        on_primary.append("acme", &pipeline(), &envelope("e-1", "")).await.unwrap();
-        let (epoch, _) = position(&on_primary).await;
-        synced(&primary, &replica);
-        replica.command(&["REPLICAOF", "NO", "ONE"]).unwrap();
+        let (primary, replica, on_primary, epoch) = one_event_then_promote_the_replica().await;
         let port = replica.port.to_string();
         primary.command(&["REPLICAOF", "127.0.0.1", &port]).unwrap();
         primary.wait_for(|| primary.info("replication").contains("master_link_status:up"));
