@@ -306,29 +306,33 @@ fn hub_counter(hub: &herald_hub::RunningHub, name: &str) -> u64 {
 }
 
 #[tokio::test]
-async fn an_upgrade_refused_with_429_waits_for_retry_after_instead_of_hammering() {
-    // One failed authentication blocks the address for 60 s (429 with Retry-After).
-    let hub = spawn_hub(|c| c.max_auth_failures_per_ip = 1).await;
-    let addr = hub.local_addr();
-    let bad = reqwest::Client::new()
-        .post(format!("http://{addr}/api/v1/publish"))
-        .bearer_auth("not-a-token")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bad.status(), 401);
-    // A valid publisher from that address, with a quick backoff (10 ms to 200 ms).
-    let publisher = common::builder(&hub, common::Transport::Ws).build().unwrap();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while hub_counter(&hub, "herald_auth_blocked_total") < 1 {
-        assert!(tokio::time::Instant::now() < deadline, "the publisher never tried");
-        tokio::time::sleep(Duration::from_millis(10)).await;
+async fn a_429_with_retry_after_is_honoured_instead_of_hammering_the_hub() {
+    for transport in [common::Transport::Ws, common::Transport::Http] {
+        // One failed authentication blocks the address for 60 s (429 with Retry-After).
+        let hub = spawn_hub(|c| c.max_auth_failures_per_ip = 1).await;
+        let addr = hub.local_addr();
+        let bad = reqwest::Client::new()
+            .post(format!("http://{addr}/api/v1/publish"))
+            .bearer_auth("not-a-token")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 401);
+        // A valid publisher from that address, with a quick backoff (10 ms to 200 ms): the
+        // WebSocket one is refused at the upgrade, the HTTP one at its first batch.
+        let publisher = common::builder(&hub, transport).build().unwrap();
+        publisher.try_publish_outgoing(event(EventCategory::Pipeline, Priority::Low, 1)).unwrap();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while hub_counter(&hub, "herald_auth_blocked_total") < 1 {
+            assert!(tokio::time::Instant::now() < deadline, "the publisher never tried");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Its next attempt waits for Retry-After (about 60 s): none within the next second,
+        // where the backoff alone would have retried several times.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let attempts = hub_counter(&hub, "herald_auth_blocked_total");
+        assert_eq!(attempts, 1, "{transport:?}: the publisher retried before Retry-After");
+        drop(publisher);
     }
-    // Its next attempt waits for Retry-After (about 60 s): none within the next second,
-    // where the backoff alone would have retried several times.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(hub_counter(&hub, "herald_auth_blocked_total"), 1, "the publisher retried before Retry-After");
-    // Dropped with nothing queued: its task ends without waiting for the hub.
-    drop(publisher);
 }

@@ -34,10 +34,12 @@ pub(crate) enum ItemOutcome {
 #[derive(Debug)]
 #[cfg_attr(not(feature = "http"), allow(dead_code))]
 pub(crate) enum BatchError {
-    /// The token was refused (HTTP 401): get a fresh one.
-    Unauthorized,
+    /// The token was refused (HTTP 401): get a fresh one. Holds the hub's code and message.
+    Unauthorized(String),
     /// Try again after a backoff: network failure, 429, 503.
     Retry(String),
+    /// Try again no sooner than `after` (the hub's `Retry-After` on a 429 or 503).
+    RetryAfter { reason: String, after: std::time::Duration },
     /// One or more events are refused for good (HTTP 400/403/404/413); the hub validates a
     /// batch whole, so the publisher sends its events one by one to find which.
     Rejected { code: ErrorCode, message: String },
@@ -121,8 +123,8 @@ pub(crate) async fn run<T: BatchTransport>(shared: &Shared, config: &Config, mut
                 shared.requeue(retry);
                 backoff.next_delay()
             }
-            Err(BatchError::Unauthorized) => {
-                tracing::warn!("hub refused the token");
+            Err(BatchError::Unauthorized(reason)) => {
+                tracing::warn!(%reason, "hub refused the token");
                 shared.requeue(entries);
                 if !tokens.refused() {
                     return Some(PublishError::Unauthorized);
@@ -130,10 +132,26 @@ pub(crate) async fn run<T: BatchTransport>(shared: &Shared, config: &Config, mut
                 backoff.next_delay()
             }
             Err(BatchError::Retry(reason)) => {
-                tracing::debug!(%reason, "batch not published; retrying");
+                // The first failure of a run shows at `warn`; the rest at `debug`.
+                if failing {
+                    tracing::debug!(%reason, "batch not published; retrying");
+                } else {
+                    tracing::warn!(%reason, "batch not published; retrying with backoff");
+                }
                 failing = true;
                 shared.requeue(entries);
                 backoff.next_delay()
+            }
+            Err(BatchError::RetryAfter { reason, after }) => {
+                let delay = backoff.next_delay().max(after);
+                if failing {
+                    tracing::debug!(%reason, ?delay, "batch not published; retrying after the hub's Retry-After");
+                } else {
+                    tracing::warn!(%reason, ?delay, "batch not published; retrying after the hub's Retry-After");
+                }
+                failing = true;
+                shared.requeue(entries);
+                delay
             }
             Err(BatchError::Rejected { code, message }) => {
                 if entries.len() > 1 {

@@ -112,6 +112,12 @@ impl BatchTransport for HttpTransport {
         }
         let response = request.send().await.map_err(|e| BatchError::Retry(e.to_string()))?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .map(std::time::Duration::from_secs);
         let bytes = read_capped(response, MAX_RESPONSE_BYTES).await?;
         if status.is_success() {
             let results: Results = serde_json::from_slice(&bytes)
@@ -126,9 +132,17 @@ impl BatchTransport for HttpTransport {
         }
         let error = serde_json::from_slice::<ErrorBody>(&bytes).ok();
         let message = error.as_ref().map(|e| e.message.clone()).unwrap_or_else(|| status.to_string());
+        let retry = |reason: String| match retry_after {
+            Some(after) => BatchError::RetryAfter { reason, after },
+            None => BatchError::Retry(reason),
+        };
         Err(match status {
-            StatusCode::UNAUTHORIZED => BatchError::Unauthorized,
-            StatusCode::TOO_MANY_REQUESTS => BatchError::Retry(format!("rate limited: {message}")),
+            StatusCode::UNAUTHORIZED => {
+                let code = error.as_ref().map_or("unauthorized", |e| e.code.as_str());
+                BatchError::Unauthorized(format!("{code}: {message}"))
+            }
+            StatusCode::TOO_MANY_REQUESTS => retry(format!("rate limited: {message}")),
+            StatusCode::SERVICE_UNAVAILABLE => retry(format!("{status}: {message}")),
             StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::PAYLOAD_TOO_LARGE => {
                 let code = error.map_or(ErrorCode::BadRequest, |e| e.code);
                 BatchError::Rejected { code, message }
