@@ -6,7 +6,8 @@
 #   4. the component tests (Vitest + Testing Library + happy-dom, mock hub);
 #   5. the end-to-end test: the real hub serving the built dashboard, the real example
 #      services, Debian's Chromium through playwright-core; hub restart, Resync, no
-#      duplicates; saves docs/dashboard.png (SCREENSHOT=… to change).
+#      duplicates. It never rewrites a committed file: the docs screenshot is a separate
+#      command, SCREENSHOT=docs/dashboard.png ./scripts/dashboard-tests.sh.
 #
 #   ./scripts/dashboard-tests.sh [--no-e2e]
 # Env: CARGO_TARGET_DIR (default ./target), HERALD_BIN_DIR (default $CARGO_TARGET_DIR/release),
