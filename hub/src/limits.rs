@@ -151,7 +151,6 @@ pub(crate) struct IpSlot {
 impl IpSlot {
     /// The client address of the connection (behind a trusted proxy: the forwarded one), for
     /// the per-address limits and logs, e.g. `state.auth_failures.record(slot.ip())`.
-    #[allow(dead_code)] // for the WebSocket session's auth failures (see `AuthFailures`)
     pub(crate) fn ip(&self) -> IpAddr {
         self.ip
     }
@@ -304,12 +303,6 @@ impl AuthFailures {
     /// How long `ip` stays blocked, or `None` when it may try to authenticate now.
     pub(crate) fn blocked(&self, ip: IpAddr) -> Option<Duration> {
         self.blocked_at(ip, Instant::now())
-    }
-
-    /// Whether `ip` is blocked now (see [`AuthFailures::blocked`]).
-    #[allow(dead_code)] // the API the WebSocket session uses; HTTP wants the remaining time
-    pub(crate) fn is_blocked(&self, ip: IpAddr) -> bool {
-        self.blocked(ip).is_some()
     }
 
     fn record_at(&self, ip: IpAddr, now: Instant) {

@@ -92,6 +92,13 @@ pub struct History {
     pub events: Vec<Arc<StoredEvent>>,
 }
 
+impl BrokerError {
+    /// What a client is told when the broker fails, on the WebSocket and over HTTP. The
+    /// error itself may name hosts, keys or replies: it goes to the hub's log, never to a
+    /// client.
+    pub const CLIENT_MESSAGE: &'static str = "the broker is unavailable; retry later";
+}
+
 /// A broker failure; the request may be retried.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -35,8 +35,6 @@ const MAX_BAD_FRAMES: usize = 100;
 const BAD_FRAME_WINDOW: Duration = Duration::from_secs(10);
 /// How long to wait for the peer's half of the closing handshake.
 const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
-/// What a client is told when the broker fails (the cause is logged, never sent).
-pub(crate) const UNAVAILABLE_MESSAGE: &str = "the hub's event store is unavailable; retry later";
 /// Before authentication the hub answers at most this many frames; the next one closes the
 /// connection with 4500, so an unauthenticated peer cannot make the hub write without end.
 const MAX_PRE_AUTH_REPLIES: usize = 8;
@@ -49,7 +47,7 @@ const MAX_PRE_AUTH_REPLIES: usize = 8;
 /// panics. The per-user and per-address places and the `herald_connections` gauge are
 /// released only once the socket is really gone: after the writer finished, or was aborted
 /// `write_timeout` after the session ended.
-pub(crate) async fn serve(socket: WebSocket, state: Arc<HubState>, offered: Option<String>, ip_slot: Option<IpSlot>) {
+pub(crate) async fn serve(socket: WebSocket, state: Arc<HubState>, offered: Option<String>, ip_slot: IpSlot) {
     let key = state.next_key();
     let connection_id = format!("c-{key:x}-{:08x}", rand::random::<u32>());
     let conn = Arc::new(ConnHandle::new(key, state.config.client_queue_bytes));
@@ -60,7 +58,8 @@ pub(crate) async fn serve(socket: WebSocket, state: Arc<HubState>, offered: Opti
         let (conn, metrics, write_timeout) = (conn.clone(), state.metrics.clone(), state.config.write_timeout);
         async move { write_loop(&conn, sink, &metrics, write_timeout).await }
     });
-    let client = ip_slot.as_ref().map(IpSlot::ip);
+    let client = ip_slot.ip();
+    let ip_slot = Some(ip_slot);
     let mut cleanup = Cleanup { state: state.clone(), conn: conn.clone(), user: None, ip_slot, writer: Some(writer) };
 
     let span = tracing::info_span!("connection", id = %connection_id);
@@ -109,7 +108,7 @@ struct Session<'a> {
     bad_frames: SlidingWindow,
     /// The client's address (behind a trusted proxy: the forwarded one), for the per-address
     /// failed-authentication limit.
-    client: Option<IpAddr>,
+    client: IpAddr,
     /// Frames answered before authentication succeeded (at most [`MAX_PRE_AUTH_REPLIES`]).
     pre_auth_replies: usize,
     /// Set to `(org, sub)` once the connection counts against the per-user limit; owned by
@@ -122,7 +121,7 @@ impl<'a> Session<'a> {
         state: Arc<HubState>,
         conn: Arc<ConnHandle>,
         connection_id: String,
-        client: Option<IpAddr>,
+        client: IpAddr,
         user: &'a mut Option<(String, String)>,
     ) -> Self {
         let now = Instant::now();
@@ -260,7 +259,7 @@ impl<'a> Session<'a> {
     /// the client, which gets `unavailable` and a fixed message.
     fn unavailable(&self, reply_to: Option<u32>, error: &BrokerError) {
         tracing::warn!(%error, "broker request failed");
-        self.error(reply_to, ErrorCode::Unavailable, UNAVAILABLE_MESSAGE);
+        self.error(reply_to, ErrorCode::Unavailable, BrokerError::CLIENT_MESSAGE);
     }
 
     fn bad_frame(&mut self) {
@@ -374,9 +373,7 @@ impl<'a> Session<'a> {
     /// Counts a refused token against the client's address (`max_auth_failures_per_ip`). Not
     /// for a token that expired while connected, or an auth timeout: those are not guesses.
     fn record_auth_failure(&self) {
-        if let Some(ip) = self.client {
-            self.state.auth_failures.record(ip);
-        }
+        self.state.auth_failures.record(self.client);
     }
 
     /// The first held subscription that `refreshed` no longer allows, as `channel/subject`.

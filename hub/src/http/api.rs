@@ -82,7 +82,7 @@ async fn read_body(body: Body, headers: &HeaderMap, max: usize) -> Result<Bytes,
 /// `unavailable` with a fixed message (broker errors may name hosts, keys or replies).
 fn broker_unavailable(error: BrokerError) -> ApiError {
     tracing::warn!(%error, "broker call failed; answered 503 unavailable");
-    ApiError::new(ErrorCode::Unavailable, "the broker is unavailable; retry later")
+    ApiError::new(ErrorCode::Unavailable, BrokerError::CLIENT_MESSAGE)
 }
 
 /// The body: `{"channel"?, "event"}` or `{"events": [...]}`.

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -32,15 +32,13 @@ const BEARER_PROTOCOL: &str = "herald.bearer.";
 
 pub(crate) fn router(state: Arc<HubState>) -> Router {
     let static_dir = state.config.static_dir.clone();
-    let body_limit = state.config.max_http_body_bytes;
     let router = Router::new()
         .route("/ws", get(websocket))
         .route("/api/v1/publish", post(api::publish))
         .route("/api/v1/channels/{channel}/history", get(api::history))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .layer(DefaultBodyLimit::max(body_limit));
+        .route("/metrics", get(metrics));
     // Test-only: opening a WebSocket here (browsers cannot POST across origins freely)
     // closes every connection with 4000; a plain POST does the same for other tools.
     #[cfg(feature = "__echo")]
@@ -156,7 +154,6 @@ async fn websocket(
         tracing::debug!(%client, "upgrade refused: max_connections_per_ip reached");
         return ApiError::new(ErrorCode::RateLimited, "too many connections from this address").into_response();
     };
-    let ip_slot = Some(ip_slot);
     let token = offered_token(&headers);
     let tracker = state.tracker.clone();
     configure(upgrade, &state.config)
