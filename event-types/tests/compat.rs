@@ -35,6 +35,19 @@ fn unknown_fields_and_enum_values_in_nested_objects_survive() {
 }
 
 #[test]
+fn floats_in_unknown_fields_survive_a_typed_round_trip_exactly() {
+    // Found by the envelope_decode fuzz target: without serde_json's `float_roundtrip`,
+    // 5.555555e+60 parses to 5.5555550000000006e+60 once printed and read again, so a typed
+    // event was not equal to itself after re-encoding.
+    let data = json!({"metrics": {"cpuPercent": 71.5, "someRatio": 5.555555e+60, "tiny": 2.2250738585072014e-308}});
+    let event: herald_event_types::events::SystemMetricsUpdate = serde_json::from_value(data).unwrap();
+    let text = serde_json::to_string(&event).unwrap();
+    let again: herald_event_types::events::SystemMetricsUpdate = serde_json::from_str(&text).unwrap();
+    assert_eq!(again, event, "re-encoded as {text}");
+    assert_eq!(serde_json::to_string(&again).unwrap(), text);
+}
+
+#[test]
 fn a_service_defines_its_own_event_without_changing_herald() {
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
