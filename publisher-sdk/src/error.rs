@@ -81,7 +81,7 @@ pub enum PublishError {
     /// or its path is wrong (`ws://host:port/wrong`), or it points at something that is not
     /// a Herald hub; a hub's 403 on the upgrade means a refused `Origin`. The publisher
     /// stopped and failed every queued event. Fix the URL.
-    #[error("{url}: HTTP {status}: {message} (not retried: check the hub URL and its path)")]
+    #[error("{url}: HTTP {status}{} (not retried: check the hub URL and its path)", http_detail(code.as_ref(), message))]
     Endpoint {
         /// The URL tried (with the path the publisher added: `ws://host:port/ws`,
         /// `http://host:port/api/v1/publish`).
@@ -97,6 +97,12 @@ pub enum PublishError {
     /// the event.
     #[error("cannot encode the event")]
     Encode(#[from] EncodeError),
+}
+
+/// ` (code): message`, or `: message` without a code.
+fn http_detail(code: Option<&ErrorCode>, message: &str) -> String {
+    let code = code.map(|code| format!(" ({code})")).unwrap_or_default();
+    if message.is_empty() { code } else { format!("{code}: {message}") }
 }
 
 impl PublishError {

@@ -168,10 +168,7 @@ impl BatchTransport for HttpTransport {
             // gives here: the URL is wrong, retrying cannot help.
             (_, error) => {
                 let (code, message) = match error {
-                    Some(e) => {
-                        let message = format!("{}: {}", e.code, e.message);
-                        (Some(e.code), message)
-                    }
+                    Some(e) => (Some(e.code), e.message),
                     None => (None, reason.to_owned()),
                 };
                 BatchError::Endpoint(PublishError::Endpoint {

@@ -96,13 +96,7 @@ fn refused(url: &str, response: &tungstenite::http::Response<Option<Vec<u8>>>) -
             ConnectError::Unauthorized(code, message)
         }
         _ => {
-            let (code, message) = body.map_or_else(
-                || (None, reason()),
-                |b| {
-                    let message = format!("{}: {}", b.code, b.message);
-                    (Some(b.code), message)
-                },
-            );
+            let (code, message) = body.map_or_else(|| (None, reason()), |b| (Some(b.code), b.message));
             ConnectError::Endpoint(PublishError::Endpoint {
                 url: url.to_owned(),
                 status: status.as_u16(),
