@@ -487,6 +487,19 @@ impl Client {
     /// Closes the connection (code 1000). Handlers and subscriptions stay registered:
     /// streams get [`SubscriptionEvent::Closed`], and [`Client::connect`] resumes them.
     pub fn close(&self) {
+        // Closed at once for `state()` (the task closes the socket right after), as
+        // `connect()` leaves `Closed` at once.
+        self.inner.state_tx.send_if_modified(|state| {
+            let open = !matches!(state, ConnectionState::Idle | ConnectionState::Closed { .. });
+            if open {
+                *state = ConnectionState::Closed {
+                    code: Some(herald_event_types::CloseCode::Normal),
+                    reason: "closed by the application".into(),
+                    error: None,
+                };
+            }
+            open
+        });
         let _ = self.inner.commands.send(Command::Close);
     }
 }

@@ -35,7 +35,7 @@ pub enum Error {
     /// it is gone and is not retried (docs/protocol.md §11.8). Reaches the subscription's
     /// stream, the handlers that implied it, [`Client::on_error`](crate::Client::on_error)
     /// and [`Client::refusals`](crate::Client::refusals).
-    #[error("subscription to {channel} (subject {subject:?}) refused ({code}): {message}")]
+    #[error("subscription to {channel} (subject \"{subject}\") refused ({code}): {message}")]
     SubscribeRefused {
         /// The channel.
         channel: herald_event_types::ChannelName,

@@ -201,6 +201,10 @@ impl JsClient {
                     _ => {}
                 }
             }
+            // Ended or refused: keep the subscription (and so its entry in `refusals`) until
+            // the application unsubscribes.
+            std::future::pending::<()>().await;
+            drop(stream);
         };
         let (abort, registration) = AbortHandle::new_pair();
         spawn_local(async move {

@@ -57,9 +57,16 @@ pub fn render() -> String {
         "// Generated from the Rust catalogue (herald-event-types) by herald_wasm::typescript.\n\
          // Do not edit: `UPDATE_TS=1 cargo test -p herald-wasm --test typescript` rewrites it.\n\n",
     );
-    out.push_str("/** An event category (the envelope's `category`). */\nexport type EventCategory = ");
     let categories: Vec<String> = EventCategory::ALL.iter().map(|c| format!("\"{}\"", c.as_str())).collect();
-    let _ = writeln!(out, "{};\n", categories.join(" | "));
+    let members: Vec<String> = EventCategory::ALL.iter().map(|c| format!("{0}: \"{0}\"", c.as_str())).collect();
+    out.push_str(
+        "/** Every event category by name (the envelope's `category`): `EventCategory.SECURITY === \"SECURITY\"`. */\n",
+    );
+    let _ = writeln!(out, "export const EventCategory = Object.freeze({{ {} }} as const);", members.join(", "));
+    out.push_str(
+        "/** An event category (the envelope's `category`). */\n\
+         export type EventCategory = (typeof EventCategory)[keyof typeof EventCategory];\n\n",
+    );
     out.push_str("/** An event priority. */\nexport type Priority = \"HIGH\" | \"MEDIUM\" | \"LOW\";\n\n");
     out.push_str("/** Every category, in protocol order. */\nexport const EVENT_CATEGORIES = [");
     let _ = writeln!(out, "{}] as const;\n", categories.join(", "));

@@ -1,8 +1,10 @@
 // Generated from the Rust catalogue (herald-event-types) by herald_wasm::typescript.
 // Do not edit: `UPDATE_TS=1 cargo test -p herald-wasm --test typescript` rewrites it.
 
+/** Every event category by name (the envelope's `category`): `EventCategory.SECURITY === "SECURITY"`. */
+export const EventCategory = Object.freeze({ PIPELINE: "PIPELINE", SECURITY: "SECURITY", DEBUG: "DEBUG", SYSTEM: "SYSTEM", ARCHITECTURE: "ARCHITECTURE", USER: "USER" } as const);
 /** An event category (the envelope's `category`). */
-export type EventCategory = "PIPELINE" | "SECURITY" | "DEBUG" | "SYSTEM" | "ARCHITECTURE" | "USER";
+export type EventCategory = (typeof EventCategory)[keyof typeof EventCategory];
 
 /** An event priority. */
 export type Priority = "HIGH" | "MEDIUM" | "LOW";
