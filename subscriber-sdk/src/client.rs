@@ -23,10 +23,12 @@ pub type TokenFuture = Pin<Box<dyn Future<Output = Result<String, String>> + Sen
 #[cfg(target_arch = "wasm32")]
 pub type TokenFuture = Pin<Box<dyn Future<Output = Result<String, String>>>>;
 
-/// Called for a token before each connection, after a 4401, and before the token expires.
+/// Called for a token when the client (re)starts, after the hub refuses the token (4401), and
+/// before the token expires; an accepted token is reused across reconnects.
 #[cfg(not(target_arch = "wasm32"))]
 pub type TokenProvider = Arc<dyn Fn() -> TokenFuture + Send + Sync>;
-/// Called for a token before each connection, after a 4401, and before the token expires.
+/// Called for a token when the client (re)starts, after the hub refuses the token (4401), and
+/// before the token expires; an accepted token is reused across reconnects.
 #[cfg(target_arch = "wasm32")]
 pub type TokenProvider = Arc<dyn Fn() -> TokenFuture>;
 
@@ -44,6 +46,8 @@ pub struct ClientBuilder {
     pub(crate) provider: Option<TokenProvider>,
     pub(crate) config: ProtoConfig,
     pub(crate) buffer: usize,
+    /// Set by [`ClientBuilder::token`]: a refused token closes the client.
+    pub(crate) fixed_token: bool,
     #[cfg(not(target_arch = "wasm32"))]
     pub(crate) connector: Option<crate::connector::Connector>,
 }
@@ -55,19 +59,36 @@ impl std::fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// Uses one fixed token. Fine for tests and short sessions; it cannot be refreshed.
-    pub fn token(self, token: impl Into<String>) -> Self {
+    /// Uses one fixed token. Fine for tests and short sessions; it cannot be refreshed, so
+    /// when the hub refuses it (invalid, expired), the client closes with
+    /// [`Error::Auth`](crate::Error::Auth) instead of retrying.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
         let token = token.into();
-        self.token_provider(move || {
+        self.fixed_token = true;
+        self.token_provider_inner(move || {
             let token = token.clone();
             async move { Ok::<_, String>(token) }
         })
     }
 
-    /// Gets tokens from `provider`: before each connection, after a 4401 close, and
-    /// `refresh_margin` before the current one expires (refreshed in-band, no reconnect).
+    /// Gets tokens from `provider`: when the client starts (and on `connect()` after a
+    /// close), after the hub refuses the token (4401), and `refresh_margin` before the
+    /// current one expires (refreshed in-band, no reconnect). An accepted token is reused
+    /// across reconnects. A provider that hands back the very token the hub just refused is
+    /// reported (`Error::Token`) and asked again after the backoff delay.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn token_provider<F, Fut, E>(mut self, provider: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, E>> + Send + 'static,
+        E: std::fmt::Display,
+    {
+        self.fixed_token = false;
+        self.token_provider_inner(provider)
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn token_provider_inner<F, Fut, E>(mut self, provider: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<String, E>> + Send + 'static,
@@ -80,10 +101,24 @@ impl ClientBuilder {
         self
     }
 
-    /// Gets tokens from `provider`: before each connection, after a 4401 close, and
-    /// `refresh_margin` before the current one expires (refreshed in-band, no reconnect).
+    /// Gets tokens from `provider`: when the client starts (and on `connect()` after a
+    /// close), after the hub refuses the token (4401), and `refresh_margin` before the
+    /// current one expires (refreshed in-band, no reconnect). An accepted token is reused
+    /// across reconnects. A provider that hands back the very token the hub just refused is
+    /// reported (`Error::Token`) and asked again after the backoff delay.
     #[cfg(target_arch = "wasm32")]
     pub fn token_provider<F, Fut, E>(mut self, provider: F) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Result<String, E>> + 'static,
+        E: std::fmt::Display,
+    {
+        self.fixed_token = false;
+        self.token_provider_inner(provider)
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn token_provider_inner<F, Fut, E>(mut self, provider: F) -> Self
     where
         F: Fn() -> Fut + 'static,
         Fut: Future<Output = Result<String, E>> + 'static,
@@ -205,10 +240,12 @@ impl ClientBuilder {
             Arc::new(|| -> TokenFuture { Box::pin(async { Err("no token or token provider configured".to_owned()) }) })
         });
         let url = crate::url::normalize(&self.url);
+        let mut config = self.config;
+        config.fixed_token = self.fixed_token;
         crate::driver::spawn(crate::driver::Driver {
             url: url.clone(),
             provider: provider.clone(),
-            config: self.config,
+            config,
             commands: command_rx,
             state: state_tx.clone(),
             router: router.clone(),
@@ -298,6 +335,7 @@ impl Client {
             provider: None,
             config: ProtoConfig::default(),
             buffer: 1024,
+            fixed_token: false,
             #[cfg(not(target_arch = "wasm32"))]
             connector: None,
         }

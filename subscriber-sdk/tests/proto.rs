@@ -620,18 +620,40 @@ fn a_connection_the_client_drops_after_being_stable_resets_the_attempt_counter()
     assert!(matches!(state, ConnectionState::Reconnecting { attempt: 1, .. }), "{state:?}");
 }
 
-#[test]
-fn a_token_refused_again_by_the_provider_closes_the_client_with_the_hubs_code() {
-    let mut s = Script::new();
+/// Connects, has the token refused (`token_expired`, close 4401) and hands back the same one.
+fn refuse_then_offer_the_same_token(s: &mut Script) {
     s.connect();
     s.take_events();
     s.recv(r#"{"type":"auth_error","code":"token_expired","message":"the token has expired"}"#);
     s.closed(Some(4401));
     s.fire_timer();
     assert_eq!(s.take_actions(), vec![Action::FetchToken]);
-    // A fixed token (or a provider with nothing newer) hands back the very token refused.
     s.proto.handle_token(s.now, Ok("token-1".into()));
     s.pump();
+}
+
+#[test]
+fn a_provider_that_hands_back_the_refused_token_is_reported_and_asked_again() {
+    let mut s = Script::new();
+    refuse_then_offer_the_same_token(&mut s);
+    assert!(s.take_actions().is_empty(), "no connection attempt with a token known to fail");
+    let errors: Vec<_> =
+        s.take_events().into_iter().filter(|e| matches!(e, ProtoEvent::Error(Error::Token(_)))).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(matches!(s.proto.state(), ConnectionState::Reconnecting { .. }));
+    s.fire_timer();
+    assert_eq!(s.take_actions(), vec![Action::FetchToken]);
+    s.proto.handle_token(s.now, Ok("token-2".into()));
+    s.pump();
+    assert_eq!(s.take_actions(), vec![Action::Connect]);
+}
+
+#[test]
+fn a_refused_fixed_token_closes_the_client_with_the_hubs_code() {
+    let mut config = ProtoConfig::default();
+    config.fixed_token = true;
+    let mut s = Script::with_config(config);
+    refuse_then_offer_the_same_token(&mut s);
     assert!(s.take_actions().is_empty(), "no connection attempt with a token known to fail");
     let ConnectionState::Closed { error: Some(Error::Auth { code, .. }), .. } = s.proto.state().clone() else {
         panic!("{:?}", s.proto.state())

@@ -116,7 +116,7 @@ impl JsClient {
         let client = build(&options.into())?;
         let warn = client.on_error(|failure| {
             if let Error::SubscribeRefused { .. } = failure {
-                console("warn", &JsValue::from_str(&format!("herald: {failure}")), &error::from_sdk(failure));
+                console("warn", &JsValue::from_str(&format!("herald: {failure}")), &JsValue::UNDEFINED);
             }
         });
         Ok(Self { client, state: Rc::new(Cached::new()), refusals: Cached::new(), _warn: warn })

@@ -93,6 +93,21 @@ pub fn render() -> String {
             info.event_type, info.subject
         );
         fields(&mut out, info.fields);
+        // The fields of the category's other events, as never-set: reading `event.data.x` on a
+        // category's union (`useWebSocketCategory`) type-checks, `undefined` where absent.
+        let own: Vec<String> = info.fields.iter().map(|f| f.json_name()).collect();
+        let others: std::collections::BTreeSet<String> = CATALOGUE
+            .iter()
+            .filter(|other| other.category == info.category && other.event_type != info.event_type)
+            .flat_map(|other| other.fields.iter().map(|f| f.json_name()))
+            .filter(|name| !own.contains(name))
+            .collect();
+        if !others.is_empty() {
+            out.push_str("  /** Fields of other events of this category: never set on this one. */\n");
+            for name in others {
+                let _ = writeln!(out, "  {name}?: undefined;");
+            }
+        }
         out.push_str("}\n\n");
     }
     out.push_str(

@@ -67,6 +67,11 @@ pub struct ProtoConfig {
     /// marked `replayed` before live events continue. `None` turns the reload off (the
     /// application then only gets the resync signal). Default `Some(100)`.
     pub resync_history: Option<u32>,
+    /// The token cannot change (`ClientBuilder::token`): when the hub refuses it, the client
+    /// closes with the refusal instead of retrying. Otherwise a token provider that returns
+    /// the very token just refused is reported and asked again after the backoff delay.
+    /// Default `false`; the client builder sets it.
+    pub fixed_token: bool,
     /// Seed of the jitter generator. Drivers set it from the platform's randomness.
     pub seed: u64,
 }
@@ -85,6 +90,7 @@ impl Default for ProtoConfig {
             connect_timeout: Duration::from_secs(15),
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             resync_history: Some(DEFAULT_RESYNC_HISTORY),
+            fixed_token: false,
             seed: 0x5EED,
         }
     }
@@ -316,11 +322,16 @@ impl ClientProto {
         match token {
             Ok(token) => {
                 if let Some((refused, error)) = &self.refused_token {
-                    if *refused == token {
-                        // The provider has nothing better: the same token cannot succeed.
-                        let error = error.clone();
-                        if matches!(self.phase, Phase::WaitingToken | Phase::Backoff { .. }) {
+                    if *refused == token && self.phase == Phase::WaitingToken {
+                        // The same token cannot succeed: final for a fixed token; a provider
+                        // is asked again after the backoff delay.
+                        if self.config.fixed_token {
+                            let error = error.clone();
                             self.fail(error);
+                        } else {
+                            let message = format!("the token provider returned the token the hub refused ({error})");
+                            self.events.push_back(ProtoEvent::Error(Error::Token(message)));
+                            self.schedule_reconnect(now, Reconnect::Backoff);
                         }
                         return;
                     }
