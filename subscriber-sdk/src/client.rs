@@ -515,8 +515,8 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::Token`] when no token can be had; [`Error::Http`] for a refusal (with the
-    /// hub's code: `forbidden`, `rate_limited`, …), an unreachable hub (status 0) or a body
-    /// that is not a history page.
+    /// hub's code: `forbidden`, `rate_limited`, …), an unreachable hub or no answer within
+    /// 15 s to connect / 60 s in all (status 0), or a body that is not a history page.
     pub async fn history(&self, channel: &ChannelName, query: &HistoryQuery) -> Result<HistoryPage, Error> {
         let token = (self.inner.provider)().await.map_err(Error::Token)?;
         crate::history::fetch(&self.inner.url, &token, channel, query).await

@@ -280,13 +280,18 @@ impl ClientProto {
     /// A failure that retrying cannot fix: closes the client with `error` (reported as an
     /// event and in the `Closed` state). The caller has no socket open.
     fn fail(&mut self, error: Error) {
+        self.events.push_back(ProtoEvent::Error(error.clone()));
+        self.close_with(error);
+    }
+
+    /// Closes the client with `error` (already reported).
+    fn close_with(&mut self, error: Error) {
         self.table.disconnected();
         self.transmit.clear();
         self.refreshing = false;
         self.refresh_at = None;
         self.open_since = None;
         self.phase = Phase::Closed;
-        self.events.push_back(ProtoEvent::Error(error.clone()));
         let code = error.close_code();
         let reason = match &error {
             Error::Closed { reason, .. } => reason.clone(),
@@ -429,12 +434,12 @@ impl ClientProto {
         if permanent {
             // A wrong path (404), not a WebSocket endpoint (400), a proxy's refusal: retrying
             // the same request cannot help.
-            self.fail(Error::Http {
-                url: refusal.url,
-                status: refusal.status,
-                code: refusal.code,
-                message: refusal.message,
-            });
+            let message = if refusal.message.is_empty() {
+                "no Herald hub answers at this URL (not retried: check the hub URL and its path)".to_owned()
+            } else {
+                refusal.message
+            };
+            self.fail(Error::Http { url: refusal.url, status: refusal.status, code: refusal.code, message });
             return;
         }
         self.table.disconnected();
@@ -551,6 +556,14 @@ impl ClientProto {
             self.fail(Error::Closed { code, reason: reason.to_owned() });
             return;
         }
+        if policy == Reconnect::RefreshToken && self.config.fixed_token {
+            if let Some((_, refused)) = self.refused_token.clone() {
+                // A fixed token the hub refused (reported with its `auth_error`): it cannot
+                // change, so no attempt follows.
+                self.close_with(refused);
+                return;
+            }
+        }
         if code.is_none() {
             self.events.push_back(ProtoEvent::Error(Error::Transport(reason.to_owned())));
         }
@@ -608,7 +621,9 @@ impl ClientProto {
                     let id = Some(self.request_id());
                     self.transmit.push_back(ClientFrame::Ping(Ping { id }));
                 }
-                if self.refresh_at.is_some_and(|at| now >= at) && !self.refreshing {
+                // A fixed token cannot be refreshed: the hub's grace period after `expires_at`
+                // is all it gets (then 4401, and the client closes).
+                if self.refresh_at.is_some_and(|at| now >= at) && !self.refreshing && !self.config.fixed_token {
                     self.refreshing = true;
                     self.refresh_at = None;
                     self.actions.push_back(Action::FetchToken);
@@ -651,7 +666,7 @@ impl ClientProto {
             Phase::Open { .. } => {
                 let dead = self.last_rx + self.heartbeat + self.config.pong_timeout;
                 let ping = if self.ping_outstanding { dead } else { self.last_rx + self.heartbeat };
-                let refresh = if self.refreshing { None } else { self.refresh_at };
+                let refresh = if self.refreshing || self.config.fixed_token { None } else { self.refresh_at };
                 Some(refresh.map_or(ping.min(dead), |at| at.min(ping).min(dead)))
             }
             Phase::WaitingToken | Phase::Disconnecting { .. } | Phase::Closed => None,
