@@ -36,6 +36,7 @@ pub type TokenProvider = Arc<dyn Fn() -> TokenFuture>;
 pub(crate) enum Command {
     Subscribe { key: u64, channel: ChannelName, scope: Scope, history: Option<u32> },
     Unsubscribe { key: u64 },
+    Token(String),
     Open,
     Close,
 }
@@ -46,8 +47,9 @@ pub struct ClientBuilder {
     pub(crate) provider: Option<TokenProvider>,
     pub(crate) config: ProtoConfig,
     pub(crate) buffer: usize,
-    /// Set by [`ClientBuilder::token`]: a refused token closes the client.
-    pub(crate) fixed_token: bool,
+    /// Set by [`ClientBuilder::token`]: a refused token closes the client;
+    /// [`Client::set_token`] replaces it.
+    pub(crate) fixed_token: Option<Arc<Mutex<String>>>,
     #[cfg(not(target_arch = "wasm32"))]
     pub(crate) connector: Option<crate::connector::Connector>,
 }
@@ -63,10 +65,10 @@ impl ClientBuilder {
     /// when the hub refuses it (invalid, expired), the client closes with
     /// [`Error::Auth`](crate::Error::Auth) instead of retrying.
     pub fn token(mut self, token: impl Into<String>) -> Self {
-        let token = token.into();
-        self.fixed_token = true;
+        let token = Arc::new(Mutex::new(token.into()));
+        self.fixed_token = Some(token.clone());
         self.token_provider_inner(move || {
-            let token = token.clone();
+            let token = token.lock().map(|t| t.clone()).unwrap_or_default();
             async move { Ok::<_, String>(token) }
         })
     }
@@ -83,7 +85,7 @@ impl ClientBuilder {
         Fut: Future<Output = Result<String, E>> + Send + 'static,
         E: std::fmt::Display,
     {
-        self.fixed_token = false;
+        self.fixed_token = None;
         self.token_provider_inner(provider)
     }
 
@@ -113,7 +115,7 @@ impl ClientBuilder {
         Fut: Future<Output = Result<String, E>> + 'static,
         E: std::fmt::Display,
     {
-        self.fixed_token = false;
+        self.fixed_token = None;
         self.token_provider_inner(provider)
     }
 
@@ -241,7 +243,7 @@ impl ClientBuilder {
         });
         let url = crate::url::normalize(&self.url);
         let mut config = self.config;
-        config.fixed_token = self.fixed_token;
+        config.fixed_token = self.fixed_token.is_some();
         crate::driver::spawn(crate::driver::Driver {
             url: url.clone(),
             provider: provider.clone(),
@@ -261,6 +263,7 @@ impl ClientBuilder {
             buffer: self.buffer,
             url,
             provider,
+            fixed_token: self.fixed_token,
         };
         Client { inner: Arc::new(inner) }
     }
@@ -277,6 +280,7 @@ struct Inner {
     buffer: usize,
     url: String,
     provider: TokenProvider,
+    fixed_token: Option<Arc<Mutex<String>>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -335,7 +339,7 @@ impl Client {
             provider: None,
             config: ProtoConfig::default(),
             buffer: 1024,
-            fixed_token: false,
+            fixed_token: None,
             #[cfg(not(target_arch = "wasm32"))]
             connector: None,
         }
@@ -358,6 +362,23 @@ impl Client {
             stopped
         });
         let _ = self.inner.commands.send(Command::Open);
+    }
+
+    /// Replaces the fixed token ([`ClientBuilder::token`]): sent in band at once when
+    /// connected, used by the next connection otherwise. A client that closed because the hub
+    /// refused the old token stays closed until [`Client::connect`].
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the client was built with a token provider (it asks the
+    /// provider instead).
+    pub fn set_token(&self, token: impl Into<String>) -> Result<(), Error> {
+        let Some(fixed) = &self.inner.fixed_token else {
+            return Err(Error::Config("set_token: this client gets its tokens from a token provider".into()));
+        };
+        let token = token.into();
+        *fixed.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = token.clone();
+        let _ = self.inner.commands.send(Command::Token(token));
+        Ok(())
     }
 
     /// The connection state now.

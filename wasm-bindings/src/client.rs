@@ -129,6 +129,14 @@ impl JsClient {
         self.client.connect();
     }
 
+    /// Replaces the fixed `token` (sent in band when connected, else used by the next
+    /// connection; after a refusal closed the client, call `connect()`). Throws
+    /// `invalid_argument` for a client built with `getToken`.
+    #[wasm_bindgen(js_name = setToken)]
+    pub fn set_token(&self, token: String) -> Result<(), JsValue> {
+        self.client.set_token(token).map_err(|e| error::from_sdk(&e))
+    }
+
     /// Closes the connection (code 1000). Listeners and subscriptions stay registered;
     /// `connect()` resumes them. Idempotent.
     pub fn close(&self) {

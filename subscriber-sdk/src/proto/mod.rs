@@ -322,6 +322,18 @@ impl ClientProto {
 
     // ---- inputs ---------------------------------------------------------------------
 
+    /// The application replaced the token: sent in band at once when connected (as a
+    /// refresh), used by the next connection otherwise. It is not known to be refused.
+    pub fn replace_token(&mut self, now: Instant, token: String) {
+        let _ = now;
+        self.refused_token = None;
+        self.token = Some(token.clone());
+        if matches!(self.phase, Phase::Open { .. }) {
+            let id = Some(self.request_id());
+            self.transmit.push_back(ClientFrame::Authenticate(Authenticate { id, token }));
+        }
+    }
+
     /// The token provider answered.
     pub fn handle_token(&mut self, now: Instant, token: Result<String, String>) {
         match token {
