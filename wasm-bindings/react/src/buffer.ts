@@ -17,7 +17,10 @@ export abstract class ExternalStore<S> {
   private detach: (() => void) | null = null;
   private detachScheduled = false;
 
-  protected abstract attach(): () => void;
+  /** Connects the store to its source while it has listeners; returns the detach. */
+  protected attach(): () => void {
+    return () => {};
+  }
   abstract getSnapshot(): S;
 
   readonly subscribe = (listener: Listener): (() => void) => {

@@ -3,8 +3,32 @@ import { useEffect, useInsertionEffect, useMemo, useRef, useSyncExternalStore } 
 import { BufferStore, LatestStore, type EventsSnapshot } from './buffer.js';
 import type { CatalogueEvent, EventCategory, EventOfCategory, EventOfType, EventType } from './events.generated.js';
 import { useHeraldClient } from './provider.js';
-import type { ConnectionSnapshot } from './store.js';
-import type { HeraldClient, HeraldDelivery, HeraldError, HeraldResync, Unsubscribe } from './wasm.js';
+import type {
+  ConnectionStateSnapshot,
+  ConnectionStatus,
+  HeraldClient,
+  HeraldDelivery,
+  HeraldError,
+  HeraldResync,
+  Unsubscribe,
+} from './wasm.js';
+
+/** The connection as `useWebSocketConnection` reports it. Stable between changes. */
+export interface ConnectionSnapshot {
+  /** `state === "connected"`. */
+  readonly isConnected: boolean;
+  /** The status (`idle` until the client starts). */
+  readonly state: ConnectionStatus;
+  /** The client's full state object (`attempt`, `nextInMs`, `code`, `reason`, `error`). */
+  readonly detail: ConnectionStateSnapshot;
+  /** The last connection error (transport, auth, token, final close) since the last
+   *  successful connection; `null` once connected. Refused subscriptions are in `refused`. */
+  readonly error: HeraldError | null;
+  /** Milliseconds until the next attempt while `reconnecting`, else `null`. */
+  readonly reconnectIn: number | null;
+  /** The refused subscriptions now in force (the client's `refusals`), frozen. */
+  readonly refused: readonly HeraldError[];
+}
 
 /** What `useWebSocketEvent` returns: the latest event of its type. */
 export interface LatestEvent<E extends { data: unknown }> {

@@ -17,7 +17,7 @@ export type {
 } from './wasm.js';
 export { HeraldProvider, useHeraldClient, type HeraldProviderProps } from './provider.js';
 export { HeraldStore } from './store.js';
-export type { ConnectionSnapshot, HeraldStoreOptions } from './store.js';
+export type { HeraldStoreOptions } from './store.js';
 export {
   useChannel,
   useResync,
@@ -26,7 +26,7 @@ export {
   useWebSocketEvent,
   useWebSocketEvents,
 } from './hooks.js';
-export type { ChannelOptions, ChannelSnapshot, EventHandler, LatestEvent, LimitOptions } from './hooks.js';
+export type { ChannelOptions, ChannelSnapshot, ConnectionSnapshot, EventHandler, LatestEvent, LimitOptions } from './hooks.js';
 export type { EventsSnapshot } from './buffer.js';
 export * from './events.generated.js';
 // The runtime object and the type; wins over the type-only export of events.generated.ts.

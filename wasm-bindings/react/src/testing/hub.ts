@@ -220,7 +220,7 @@ class Connection implements MockConnection, SocketPeer {
   }
 }
 
-export class Hub implements MockHub, MockHost {
+class Hub implements MockHub, MockHost {
   readonly url: string;
   epoch = `epoch-${++epochs}`;
   connectionCount = 0;
@@ -557,4 +557,20 @@ export class Hub implements MockHub, MockHost {
     const head = JSON.stringify({ epoch: this.epoch, offset: history.latest, recovered: history.recovered });
     return json(200, `${head.slice(0, -1)},"events":[${history.events.map((e) => e.frame).join(',')}]}`);
   }
+}
+
+/**
+ * A mock hub serving `options.url` (default `ws://herald.mock/ws`), installed at once unless
+ * `install: false`. Call `hub.uninstall()` after each test (it restores the real
+ * `WebSocket` and `fetch`); a second hub on the same URL throws until then.
+ *
+ * ```ts
+ * const hub = createMockHub({ user: { id: 'u-1', org: 'acme' } });
+ * render(<HeraldProvider url={hub.url} token="any"><App /></HeraldProvider>);
+ * await hub.waitForSubscription('pipeline');
+ * hub.publish('pipeline', makeEvent('pipeline_deleted', { pipelineId: 'p-1' }, { subject: 'p-1' }));
+ * ```
+ */
+export function createMockHub(options: MockHubOptions = {}): MockHub {
+  return new Hub(options);
 }

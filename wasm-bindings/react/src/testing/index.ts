@@ -2,25 +2,8 @@
 // "Testing"). It installs a fake `WebSocket` (and `fetch`, for the history endpoint) on
 // `globalThis`, so the real wasm client connects to it in vitest (happy-dom) and in a browser.
 import { EVENT_TYPES, type EventOfType, type EventType } from '../events.generated.js';
-import { Hub, type MockHub, type MockHubOptions } from './hub.js';
-
+export { createMockHub } from './hub.js';
 export type { ClientFrame, MockConnection, MockHub, MockHubOptions, MockSubscription, MockUser } from './hub.js';
-
-/**
- * A mock hub serving `options.url` (default `ws://herald.mock/ws`), installed at once unless
- * `install: false`. Call `hub.uninstall()` after each test (it restores the real
- * `WebSocket` and `fetch`); a second hub on the same URL throws until then.
- *
- * ```ts
- * const hub = createMockHub({ user: { id: 'u-1', org: 'acme' } });
- * render(<HeraldProvider url={hub.url} token="any"><App /></HeraldProvider>);
- * await hub.waitForSubscription('pipeline');
- * hub.publish('pipeline', makeEvent('pipeline_deleted', { pipelineId: 'p-1' }, { subject: 'p-1' }));
- * ```
- */
-export function createMockHub(options: MockHubOptions = {}): MockHub {
-  return new Hub(options);
-}
 
 let counter = 0;
 
