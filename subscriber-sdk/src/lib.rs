@@ -17,14 +17,24 @@ mod client;
 mod connector;
 mod driver;
 pub mod error;
+mod history;
 pub mod proto;
 mod router;
 mod time;
+mod url;
 
-pub use client::{Client, ClientBuilder, Handler, MaybeSendSync, Subscription, TokenFuture, TokenProvider};
+pub use client::{
+    Client, ClientBuilder, Handler, HistoryPage, HistoryQuery, MaybeSendSync, Subscription, TokenFuture, TokenProvider,
+};
 #[cfg(not(target_arch = "wasm32"))]
 pub use connector::ConnectTarget;
 pub use error::Error;
-pub use proto::{Backoff, ClientProto, ConnectionState, Delivery, ProtoConfig, ProtoEvent, SubscriptionId};
+pub use proto::{Backoff, ClientProto, ConnectionState, Delivery, ProtoConfig, ProtoEvent, Scope, SubscriptionId};
+// The types an application needs next to the client, so it does not have to depend on
+// `herald-event-types` itself (the publisher SDK re-exports the same).
+pub use herald_event_types::frame::{EventFrame, User};
+pub use herald_event_types::{
+    ChannelName, CloseCode, Envelope, ErrorCode, EventCategory, Priority, StreamPosition, Subject, Timestamp, events,
+};
 pub use router::{Resync, SubscriptionEvent};
 pub use time::{Duration, Instant};
