@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use herald_event_types::frame::User;
-use herald_event_types::{CATALOGUE, ChannelName, Event, EventCategory, Subject};
+use herald_event_types::{ChannelName, Event, EventCategory, Subject, category_of};
 use tokio::sync::{mpsc, watch};
 
 use crate::error::Error;
@@ -287,11 +287,6 @@ pub struct Client {
 fn category_target(category: EventCategory) -> (ChannelName, Scope) {
     let scope = if category == EventCategory::User { Scope::User } else { Scope::Prefix(Subject::default()) };
     (category.channel(), scope)
-}
-
-/// The category of a catalogue event type.
-fn category_of(event_type: &str) -> Option<EventCategory> {
-    CATALOGUE.iter().find(|info| info.event_type == event_type).map(|info| info.category)
 }
 
 impl Client {

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use herald_event_types::{CloseCode, ErrorCode};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::error::CapacityError;
+use tokio_tungstenite::tungstenite::error::{CapacityError, UrlError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
@@ -45,7 +45,6 @@ enum ConnectFailed {
 
 impl ConnectFailed {
     fn from_ws(url: &str, error: WsError) -> Self {
-        use tokio_tungstenite::tungstenite::error::UrlError;
         match error {
             WsError::Http(response) => Self::Refused(refusal(url, &response)),
             WsError::Url(UrlError::TlsFeatureNotEnabled) => Self::Unrecoverable(format!(
@@ -99,6 +98,10 @@ fn connect(url: String, connector: Option<Connector>, max_message_bytes: usize) 
         request.headers_mut().insert("sec-websocket-protocol", "herald.v1".parse().expect("static header"));
         let config = Some(ws_config(max_message_bytes));
         let Some(connector) = connector else {
+            if url.starts_with("wss://") {
+                // tokio-tungstenite would only find out after the TCP connection.
+                return Err(ConnectFailed::from_ws(&url, WsError::Url(UrlError::TlsFeatureNotEnabled)));
+            }
             let (socket, _) = tokio_tungstenite::connect_async_with_config(request, config, false)
                 .await
                 .map_err(|e| ConnectFailed::from_ws(&url, e))?;
