@@ -12,8 +12,12 @@ export type {
   HeraldEnvelope,
   HeraldError,
   HeraldErrorCode,
+  HeraldHistoryOptions,
+  HeraldHistoryPage,
+  HeraldInterestOptions,
   HeraldResync,
   HeraldSubscribeOptions,
+  HeraldUser,
   Unsubscribe,
 } from '../wasm/herald_wasm.js';
 
