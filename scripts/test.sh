@@ -52,6 +52,9 @@ step "npm package @herald/client: wasm tests, tsc, vitest hooks against a real h
 step "dashboard: component tests, and the e2e test in Chromium against the real hub and services"
 HERALD_PROFILE=dev ./scripts/dashboard-tests.sh
 
+step "the API document's example app: a fresh Vite app in Chromium against a production-mode hub"
+HERALD_PROFILE=dev ./scripts/browser-app-tests.sh
+
 step "Autobahn|Testsuite against the hub's WebSocket layer"
 ./scripts/autobahn.sh
 
