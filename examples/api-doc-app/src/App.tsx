@@ -15,11 +15,8 @@ import { useState } from 'react';
 
 import type { AppConfig } from './config';
 
-// The API document's example. Two changes, both forced by the package's types (README.md,
-// "Deviations from the API document"): `event.data.vulnerabilityId` / `.vulnerability?.title`
-// are TS2339 on the SECURITY union (scan events have neither), so the row narrows with `in`;
-// and the key is the event's `id` (a detected and an updated vulnerability share
-// `vulnerabilityId`, scans share timestamps).
+// The API document's example, as written but for one thing (README.md, "Deviations from the
+// API document"): rows are keyed by the event's `id`.
 export function MyComponent({ authToken }: { authToken?: string }) {
   const { isConnected } = useWebSocketConnection(authToken);
   const { data: pipelineData } = useWebSocketEvent('pipeline_execution_completed');
@@ -37,7 +34,7 @@ export function MyComponent({ authToken }: { authToken?: string }) {
       <ul data-testid="security-events">
         {securityEvents.map((event) => (
           <li key={event.id} data-id={event.id}>
-            {event.event_type}: {'vulnerability' in event.data ? event.data.vulnerability.title : 'Unknown'}
+            {event.event_type}: {event.data.vulnerability?.title || 'Unknown'}
           </li>
         ))}
       </ul>

@@ -30,5 +30,3 @@ export {
 export type { ChannelOptions, ChannelSnapshot, ConnectionSnapshot, EventHandler, LatestEvent, LimitOptions } from './hooks.js';
 export type { EventsSnapshot } from './buffer.js';
 export * from './events.generated.js';
-// The runtime object and the type; wins over the type-only export of events.generated.ts.
-export { EventCategory } from './categories.js';

@@ -56,11 +56,17 @@ export class HeraldStore extends ExternalStore<ConnectionSnapshot> {
   }
 
   /** Hands a provider given only a `url` its token (`useWebSocketConnection(token)`): it
-   *  connects once it has one; later tokens serve the next connection or refresh. */
+   *  connects once it has one. The token is fixed, as a `token` prop is: a refused one closes
+   *  the client (`invalid_token`), and a new one is sent in band, or reconnects a client the
+   *  old one closed. */
   setToken(token: string | undefined): void {
     if (token === undefined || token === this.token) return;
     this.token = token;
-    if (this.refs > 0) this.start();
+    const client = this.client;
+    if (client && this.running && this.options && !this.options.getToken) {
+      client.setToken(token);
+      if (client.state.status === 'closed') client.connect();
+    } else if (this.refs > 0) this.start();
   }
 
   /** Runs `setup(client)` on the client now or once it exists, and again on a client the
@@ -99,7 +105,7 @@ export class HeraldStore extends ExternalStore<ConnectionSnapshot> {
     initHerald()
       .then(() => {
         if (!this.running || this.client) return;
-        const auth = getToken ? { getToken } : token !== undefined ? { token } : { getToken: () => this.token ?? '' };
+        const auth = getToken ? { getToken } : { token: this.token ?? token ?? '' };
         this.bind((this.client = new HeraldClient({ ...rest, ...auth })));
       })
       .catch((error: HeraldError) => {
