@@ -65,11 +65,11 @@ pub(crate) fn call(callback: &Function, value: &JsValue) {
     }
 }
 
-/// `console[level](first, second)`.
+/// `console[level](first, second)`; `second` is left out when it is undefined.
 pub(crate) fn console(level: &str, first: &JsValue, second: &JsValue) {
     let console = get(&js_sys::global(), "console");
     if let Ok(log) = get(&console, level).dyn_into::<Function>() {
-        let _ = log.call2(&console, first, second);
+        let _ = if second.is_undefined() { log.call1(&console, first) } else { log.call2(&console, first, second) };
     }
 }
 
