@@ -22,8 +22,8 @@ use crate::sink::EventSink;
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// use herald_event_types::events::PipelineDeleted;
 /// use herald_publisher::Publisher;
+/// use herald_publisher::events::PipelineDeleted;
 ///
 /// let publisher = Publisher::builder("ws://127.0.0.1:8080").token("eyJ…").source("pipeline-service").build()?;
 /// let event = PipelineDeleted { pipeline_id: "p-42".into() };
