@@ -84,7 +84,14 @@
 //!
 //! [`Publisher::stats`] returns counters (published, acked, duplicates, retried, failed,
 //! dropped by priority, reconnects, token refreshes) and the outbox depth. The task runs in
-//! a `tracing` span `herald_publisher` with the source and target.
+//! a `tracing` span `herald_publisher` with the source and target, and logs every
+//! connection failure there (the first of a run at `warn`, naming the URL and the cause):
+//! install a subscriber to see them, e.g.
+//! `tracing_subscriber::fmt().with_max_level(tracing_subscriber::filter::LevelFilter::INFO).init()`
+//! (`fmt::init()` with the `env-filter` feature shows only errors unless `RUST_LOG` is
+//! set). The last such failure also rides on [`PublishError::Timeout`], so a
+//! `publish().await` against a hub that is down says why (`no acknowledgement within 30 s;
+//! last error: ws://127.0.0.1:9/ws: IO error: Connection refused (os error 111)`).
 //!
 //! ## Testing a service
 //!

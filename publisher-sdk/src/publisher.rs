@@ -119,7 +119,8 @@ impl Publisher {
     ///
     /// # Errors
     /// [`PublishError::Rejected`] when the hub refuses the event for good,
-    /// [`PublishError::Timeout`] after the builder's `ack_timeout`, [`PublishError::Dropped`]
+    /// [`PublishError::Timeout`] after the builder's `ack_timeout` (with the last connection
+    /// failure, naming the URL, when the hub could not be reached), [`PublishError::Dropped`]
     /// if a LOW event was shed while queued, and the errors of [`Publisher::try_publish`].
     pub async fn publish<E: Event>(&self, event: &E) -> Result<Published, PublishError> {
         self.publish_outgoing(OutgoingEvent::new(event)?).await
@@ -137,7 +138,9 @@ impl Publisher {
         Box::pin(async move {
             shared.push_wait(prepared?).await?;
             let answer = match timeout {
-                Some(limit) => tokio::time::timeout(limit, rx).await.map_err(|_| PublishError::Timeout)?,
+                Some(limit) => tokio::time::timeout(limit, rx)
+                    .await
+                    .map_err(|_| PublishError::Timeout { after: limit, last_error: shared.last_error() })?,
                 None => rx.await,
             };
             // A dropped sender means the background task ended.
