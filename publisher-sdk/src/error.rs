@@ -1,6 +1,8 @@
 //! Errors of the publisher: [`PublishError`] for publishing, [`BuildError`] for
 //! [`PublisherBuilder::build`](crate::PublisherBuilder::build).
 
+use std::time::Duration;
+
 use herald_event_types::frame::AuthErrorCode;
 use herald_event_types::{CloseCode, EncodeError, ErrorCode, Priority};
 
@@ -46,8 +48,20 @@ pub enum PublishError {
     },
     /// No acknowledgement within the builder's `ack_timeout`. The event is still queued and
     /// may be published later; publishing it again with the same id is safe (idempotent).
-    #[error("no acknowledgement within the ack timeout")]
-    Timeout,
+    /// Shown as `no acknowledgement within 30 s; last error: ws://127.0.0.1:9/ws: IO error:
+    /// Connection refused (os error 111)`: with the last connection or transport failure
+    /// since the publisher last reached the hub, if any (the hub is down, refuses the
+    /// connection or the token, …). Without one, the hub is reachable but slow, or the first
+    /// connection attempt had not ended yet.
+    #[error("no acknowledgement within {}{}", seconds(*after), last_error_detail(last_error.as_deref()))]
+    Timeout {
+        /// The `ack_timeout` that ran out.
+        after: Duration,
+        /// The last connection or transport failure since the publisher last reached the
+        /// hub (connected, or had a batch answered), naming the URL tried and the cause;
+        /// `None` when there was none. The same failures are logged through `tracing`.
+        last_error: Option<String>,
+    },
     /// The publisher was closed ([`Publisher::close`](crate::Publisher::close)); nothing is
     /// accepted any more. Build a new publisher.
     #[error("publisher closed")]
@@ -99,6 +113,20 @@ pub enum PublishError {
     Encode(#[from] EncodeError),
 }
 
+/// `30 s`, or `250 ms` for a duration that is not whole seconds.
+fn seconds(duration: Duration) -> String {
+    if duration.subsec_nanos() == 0 && !duration.is_zero() {
+        format!("{} s", duration.as_secs())
+    } else {
+        format!("{} ms", duration.as_millis())
+    }
+}
+
+/// `; last error: …`, or nothing.
+fn last_error_detail(last_error: Option<&str>) -> String {
+    last_error.map(|error| format!("; last error: {error}")).unwrap_or_default()
+}
+
 /// ` (code): message`, or `: message` without a code.
 fn http_detail(code: Option<&ErrorCode>, message: &str) -> String {
     let code = code.map(|code| format!(" ({code})")).unwrap_or_default();
@@ -109,7 +137,7 @@ impl PublishError {
     /// Whether the same event may succeed later: `Full` and `Timeout`. Every other error
     /// fails again on retry or means the publisher stopped.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Full { .. } | Self::Timeout)
+        matches!(self, Self::Full { .. } | Self::Timeout { .. })
     }
 
     /// The hub's error code as on the wire: `forbidden`, `too_large`, … for
@@ -139,7 +167,7 @@ impl PublishError {
             Self::Dropped => Self::Dropped,
             Self::TooLarge { bytes, max } => Self::TooLarge { bytes: *bytes, max: *max },
             Self::Rejected { code, message } => Self::Rejected { code: code.clone(), message: message.clone() },
-            Self::Timeout => Self::Timeout,
+            Self::Timeout { after, last_error } => Self::Timeout { after: *after, last_error: last_error.clone() },
             Self::Unauthorized { code, message } => Self::Unauthorized { code: code.clone(), message: message.clone() },
             Self::Terminated { code } => Self::Terminated { code: *code },
             Self::Endpoint { url, status, code, message } => {

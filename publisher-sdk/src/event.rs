@@ -18,15 +18,15 @@ use serde_json::value::RawValue;
 /// is idempotent at the hub.
 ///
 /// ```
-/// use herald_event_types::{Priority, events::PipelineDeleted};
-/// use herald_publisher::OutgoingEvent;
+/// use herald_publisher::events::PipelineDeleted;
+/// use herald_publisher::{OutgoingEvent, Priority};
 ///
 /// let event = OutgoingEvent::new(&PipelineDeleted { pipeline_id: "p-42".into() })?
 ///     .with_priority(Priority::High);
 /// assert_eq!(event.event_type(), "pipeline_deleted");
 /// assert_eq!(event.channel().as_str(), "pipeline");
 /// assert_eq!(event.subject(), "p-42");
-/// # Ok::<(), herald_event_types::EncodeError>(())
+/// # Ok::<(), herald_publisher::EncodeError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutgoingEvent {

@@ -4,8 +4,8 @@
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use herald_event_types::events::{Execution, ExecutionStatus, PipelineExecutionStarted};
 //! use herald_publisher::Publisher;
+//! use herald_publisher::events::{Execution, ExecutionStatus, PipelineExecutionStarted};
 //!
 //! let publisher = Publisher::builder("ws://127.0.0.1:8080")
 //!     .token(std::env::var("HERALD_TOKEN")?)
@@ -18,7 +18,10 @@
 //! };
 //! publisher.try_publish(&started)?; // never waits: queued in the outbox
 //! let ack = publisher.publish(&started).await?; // waits for the hub's acknowledgement
-//! assert!(ack.duplicate == false || ack.duplicate == true);
+//! // Stored on the event type's channel; a new event id, so not a retry of a stored one.
+//! assert_eq!(ack.channel.as_str(), "pipeline");
+//! assert!(!ack.duplicate);
+//! println!("stored at offset {}", ack.offset);
 //! publisher.close().await; // drains the outbox, then stops
 //! # Ok(()) }
 //! ```
@@ -35,7 +38,7 @@
 //! |---|---|
 //! | `ws://host:port` | one persistent WebSocket (`/ws`); `publish` frames pipelined up to `max_in_flight`, acknowledgements matched by `reply_to` |
 //! | `http://host:port` | `POST /api/v1/publish` batches of up to `max_batch` events, one request at a time (feature `http`) |
-//! | [`Publisher::in_process`] | an embedded [`herald_hub`](https://docs.rs/herald-hub) in this process (feature `in-process`) |
+//! | [`Publisher::in_process`][in_process] | an embedded [`herald_hub`](https://docs.rs/herald-hub) in this process (feature `in-process`) |
 //!
 //! ## Guarantees
 //!
@@ -81,7 +84,14 @@
 //!
 //! [`Publisher::stats`] returns counters (published, acked, duplicates, retried, failed,
 //! dropped by priority, reconnects, token refreshes) and the outbox depth. The task runs in
-//! a `tracing` span `herald_publisher` with the source and target.
+//! a `tracing` span `herald_publisher` with the source and target, and logs every
+//! connection failure there (the first of a run at `warn`, naming the URL and the cause):
+//! install a subscriber to see them, e.g.
+//! `tracing_subscriber::fmt().with_max_level(tracing_subscriber::filter::LevelFilter::INFO).init()`
+//! (`fmt::init()` with the `env-filter` feature shows only errors unless `RUST_LOG` is
+//! set). The last such failure also rides on [`PublishError::Timeout`], so a
+//! `publish().await` against a hub that is down says why (`no acknowledgement within 30 s;
+//! last error: ws://127.0.0.1:9/ws: IO error: Connection refused (os error 111)`).
 //!
 //! ## Testing a service
 //!
@@ -94,12 +104,15 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `http` | yes | the HTTP transport (`reqwest`, no TLS) |
-//! | `in-process` | no | [`Publisher::in_process`]: publish into an embedded `herald-hub` |
+//! | `in-process` | no | [`Publisher::in_process`][in_process]: publish into an embedded `herald-hub` |
 //! | `mock` | no | `MockEventSink`, a mockall mock of [`EventSink`] |
 //!
 //! TLS (`wss://`, `https://`) is not included in this version; terminate TLS in front of the
 //! hub or use a local hub. The full guide is `docs/publisher.md`.
-
+// `Publisher::in_process` exists only with its feature: link to it then, else to the
+// feature table. (The empty line ends the paragraph above, so the definition is one.)
+#![cfg_attr(feature = "in-process", doc = "", doc = "[in_process]: Publisher::in_process")]
+#![cfg_attr(not(feature = "in-process"), doc = "", doc = "[in_process]: #features")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backoff;
@@ -116,8 +129,11 @@ pub use error::{BoxError, BuildError, PublishError};
 pub use event::{OutgoingEvent, Published};
 /// The hub's `auth_error` codes, carried by [`PublishError::Unauthorized`].
 pub use herald_event_types::frame::AuthErrorCode;
+// The types publishing code names next to the publisher, so a service does not have to
+// depend on `herald-event-types` itself (the subscriber SDK re-exports the same).
 pub use herald_event_types::{
-    ChannelName, CloseCode, Envelope, ErrorCode, Event, EventCategory, EventId, Priority, Subject, Timestamp, events,
+    ChannelName, CloseCode, DataError, EncodeError, Envelope, ErrorCode, Event, EventCategory, EventId,
+    ParseChannelError, ParseSubjectError, Priority, StreamPosition, Subject, Timestamp, events,
 };
 pub use outbox::{PriorityCounts, Stats};
 pub use publisher::Publisher;
@@ -125,3 +141,30 @@ pub use publisher::Publisher;
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub use sink::MockEventSink;
 pub use sink::{EventSink, EventSinkExt};
+
+#[cfg(test)]
+mod tests {
+    /// The rustdoc examples are what a user copies into a crate that depends on
+    /// `herald-publisher` alone, so they name this crate's re-exports, never
+    /// `herald_event_types` (doc-tests see every dependency of this crate and would not catch it).
+    #[test]
+    fn docs_name_only_this_crate() {
+        let files = [
+            ("lib.rs", include_str!("lib.rs")),
+            ("config.rs", include_str!("config.rs")),
+            ("error.rs", include_str!("error.rs")),
+            ("event.rs", include_str!("event.rs")),
+            ("outbox.rs", include_str!("outbox.rs")),
+            ("publisher.rs", include_str!("publisher.rs")),
+            ("sink.rs", include_str!("sink.rs")),
+        ];
+        let needle = ["herald", "_event_types::"].concat();
+        for (file, text) in files {
+            for (n, line) in text.lines().enumerate() {
+                let line = line.trim_start();
+                let doc = line.starts_with("///") || line.starts_with("//!");
+                assert!(!(doc && line.contains(&needle)), "{file}:{}: {line}", n + 1);
+            }
+        }
+    }
+}

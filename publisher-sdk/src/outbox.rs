@@ -119,6 +119,9 @@ struct State {
     /// No more events accepted: closed by the caller, or stopped on this error.
     closed: bool,
     failure: Option<PublishError>,
+    /// The last connection or transport failure since the hub was last reached, for
+    /// [`PublishError::Timeout`].
+    last_error: Option<String>,
 }
 
 /// Limits of the outbox.
@@ -168,6 +171,7 @@ impl Shared {
                 outstanding: VecDeque::new(),
                 closed: false,
                 failure: None,
+                last_error: None,
             }),
             limits,
             wake: Notify::new(),
@@ -347,6 +351,22 @@ impl Shared {
     pub(crate) fn fail(&self, entries: Vec<Entry>) {
         let error = self.lock().failure.as_ref().map_or(PublishError::Closed, PublishError::duplicate);
         self.complete(entries.into_iter().map(|e| (e, Err(error.duplicate()))));
+    }
+
+    /// Records a connection or transport failure (naming the URL and the cause), reported by
+    /// a [`PublishError::Timeout`] until the hub is reached again.
+    pub(crate) fn note_error(&self, error: String) {
+        self.lock().last_error = Some(error);
+    }
+
+    /// The hub was reached (connected, or answered a batch): earlier failures are over.
+    pub(crate) fn clear_error(&self) {
+        self.lock().last_error = None;
+    }
+
+    /// The last failure recorded by [`Shared::note_error`] and not cleared since.
+    pub(crate) fn last_error(&self) -> Option<String> {
+        self.lock().last_error.clone()
     }
 
     /// The terminal error, if the publisher stopped on one.

@@ -22,8 +22,8 @@ use crate::sink::EventSink;
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// use herald_event_types::events::PipelineDeleted;
 /// use herald_publisher::Publisher;
+/// use herald_publisher::events::PipelineDeleted;
 ///
 /// let publisher = Publisher::builder("ws://127.0.0.1:8080").token("eyJ…").source("pipeline-service").build()?;
 /// let event = PipelineDeleted { pipeline_id: "p-42".into() };
@@ -119,7 +119,8 @@ impl Publisher {
     ///
     /// # Errors
     /// [`PublishError::Rejected`] when the hub refuses the event for good,
-    /// [`PublishError::Timeout`] after the builder's `ack_timeout`, [`PublishError::Dropped`]
+    /// [`PublishError::Timeout`] after the builder's `ack_timeout` (with the last connection
+    /// failure, naming the URL, when the hub could not be reached), [`PublishError::Dropped`]
     /// if a LOW event was shed while queued, and the errors of [`Publisher::try_publish`].
     pub async fn publish<E: Event>(&self, event: &E) -> Result<Published, PublishError> {
         self.publish_outgoing(OutgoingEvent::new(event)?).await
@@ -137,7 +138,9 @@ impl Publisher {
         Box::pin(async move {
             shared.push_wait(prepared?).await?;
             let answer = match timeout {
-                Some(limit) => tokio::time::timeout(limit, rx).await.map_err(|_| PublishError::Timeout)?,
+                Some(limit) => tokio::time::timeout(limit, rx)
+                    .await
+                    .map_err(|_| PublishError::Timeout { after: limit, last_error: shared.last_error() })?,
                 None => rx.await,
             };
             // A dropped sender means the background task ended.

@@ -14,7 +14,7 @@ use crate::event::{OutgoingEvent, Published};
 /// `&impl EventSink` and use the typed helpers of [`EventSinkExt`].
 ///
 /// ```
-/// use herald_event_types::events::PipelineDeleted;
+/// use herald_publisher::events::PipelineDeleted;
 /// use herald_publisher::{EventSink, EventSinkExt, PublishError};
 ///
 /// fn on_delete(sink: &impl EventSink, id: &str) -> Result<(), PublishError> {
@@ -24,7 +24,13 @@ use crate::event::{OutgoingEvent, Published};
 ///
 /// With the `mock` feature, a test asserts what was published:
 ///
-/// ```ignore
+#[cfg_attr(feature = "mock", doc = "```")]
+#[cfg_attr(not(feature = "mock"), doc = "```ignore")]
+/// # use herald_publisher::events::PipelineDeleted;
+/// # use herald_publisher::{EventSink, EventSinkExt, PublishError};
+/// # fn on_delete(sink: &impl EventSink, id: &str) -> Result<(), PublishError> {
+/// #     sink.try_publish(&PipelineDeleted { pipeline_id: id.into() })
+/// # }
 /// let mut sink = herald_publisher::MockEventSink::new();
 /// sink.expect_try_publish_outgoing()
 ///     .withf(|e| e.event_type() == "pipeline_deleted" && e.subject() == "p-42")

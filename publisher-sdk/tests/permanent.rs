@@ -2,7 +2,8 @@
 //! (HTTP 404/400/501 on the upgrade or the publish request) stops it with an error naming the
 //! URL; an event the hub finds too big for a WebSocket message (close 1009) fails alone; a
 //! token that runs out on the live connection without a provider reports `token_expired`;
-//! every connection failure in the log names the URL tried.
+//! every connection failure in the log names the URL tried, and so does the `Timeout` of a
+//! `publish().await` that never reached the hub.
 
 #![cfg(feature = "http")]
 
@@ -239,5 +240,34 @@ async fn connection_failures_name_the_url_tried() {
         let line = log.text().lines().find(|line| line.contains(&tried)).unwrap().to_owned();
         assert!(line.to_ascii_lowercase().contains("connection refused"), "{line}");
         drop(publisher);
+    }
+}
+
+/// Nothing listens at the URL: `publish().await` gives up after the ack timeout with an error
+/// that names the URL tried and why it failed, not only "no acknowledgement".
+#[tokio::test]
+async fn a_timeout_names_the_last_connection_failure() {
+    let addr = unused_addr();
+    for (url, tried) in [
+        (format!("ws://{addr}"), format!("ws://{addr}/ws: ")),
+        (format!("http://{addr}"), format!("http://{addr}/api/v1/publish: ")),
+    ] {
+        let publisher = Publisher::builder(url)
+            .token(token())
+            .source("tests")
+            .ack_timeout(Some(Duration::from_millis(1500)))
+            .backoff(Duration::from_millis(10), Duration::from_millis(50))
+            .build()
+            .unwrap();
+        let error = publisher.publish_outgoing(event(1, 0)).await.unwrap_err();
+        let PublishError::Timeout { after, last_error: Some(last_error) } = &error else {
+            panic!("expected a timeout with the last error, got {error:?}");
+        };
+        assert_eq!(*after, Duration::from_millis(1500));
+        assert!(last_error.starts_with(&tried), "{last_error}");
+        let shown = error.to_string();
+        assert!(shown.starts_with("no acknowledgement within 1500 ms; last error: "), "{shown}");
+        assert!(shown.contains(&tried) && shown.to_ascii_lowercase().contains("connection refused"), "{shown}");
+        assert!(error.is_retryable() && !error.is_terminal());
     }
 }

@@ -53,6 +53,9 @@ pub(crate) trait BatchTransport: Send {
     /// Whether requests carry a token.
     fn needs_token(&self) -> bool;
 
+    /// What the batches go to, for error messages: the URL (or the embedded hub).
+    fn target(&self) -> &str;
+
     /// Sends `batch`; on success one outcome per event, in order. Events after the last
     /// outcome were not stored and are sent again after a backoff.
     fn send(
@@ -104,6 +107,7 @@ pub(crate) async fn run<T: BatchTransport>(shared: &Shared, config: &Config, mut
         let delay = match result {
             Ok(outcomes) => {
                 failing = false;
+                shared.clear_error();
                 let mut retry = Vec::new();
                 let mut done = Vec::with_capacity(entries.len());
                 for (entry, outcome) in
@@ -124,10 +128,16 @@ pub(crate) async fn run<T: BatchTransport>(shared: &Shared, config: &Config, mut
                     backoff.reset();
                     continue;
                 }
+                shared.note_error(format!(
+                    "{}: {} events not stored (the hub is unavailable); retrying",
+                    transport.target(),
+                    retry.len()
+                ));
                 shared.requeue(retry);
                 backoff.next_delay()
             }
             Err(BatchError::Unauthorized(code, message)) => {
+                shared.note_error(format!("{}: the hub refused the token ({code}): {message}", transport.target()));
                 shared.requeue(entries);
                 if let Err(error) = tokens.refused(code, message) {
                     return Some(error);
@@ -146,6 +156,7 @@ pub(crate) async fn run<T: BatchTransport>(shared: &Shared, config: &Config, mut
                     tracing::warn!(%reason, "batch not published; retrying with backoff");
                 }
                 failing = true;
+                shared.note_error(reason);
                 shared.requeue(entries);
                 backoff.next_delay()
             }
@@ -157,6 +168,7 @@ pub(crate) async fn run<T: BatchTransport>(shared: &Shared, config: &Config, mut
                     tracing::warn!(%reason, ?delay, "batch not published; retrying after the hub's Retry-After");
                 }
                 failing = true;
+                shared.note_error(reason);
                 shared.requeue(entries);
                 delay
             }

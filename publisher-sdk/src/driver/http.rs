@@ -116,6 +116,10 @@ impl BatchTransport for HttpTransport {
         true
     }
 
+    fn target(&self) -> &str {
+        &self.url
+    }
+
     async fn send(&mut self, token: Option<&str>, batch: &mut [Entry]) -> Result<Vec<ItemOutcome>, BatchError> {
         let body = encode_batch(batch);
         let mut request = self.client.post(&self.url).header("content-type", "application/json").body(body);

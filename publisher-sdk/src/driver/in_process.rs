@@ -24,6 +24,10 @@ impl BatchTransport for InProcessTransport {
         false
     }
 
+    fn target(&self) -> &str {
+        "in-process hub"
+    }
+
     async fn send(&mut self, _token: Option<&str>, batch: &mut [Entry]) -> Result<Vec<ItemOutcome>, BatchError> {
         let mut outcomes = Vec::with_capacity(batch.len());
         for entry in batch.iter() {

@@ -191,6 +191,7 @@ impl Tokens {
                 }
                 Err(error) => {
                     tracing::warn!(%error, "token provider failed; retrying");
+                    shared.note_error(format!("the token provider failed: {error}"));
                     if exit.now(shared, config) {
                         return None;
                     }

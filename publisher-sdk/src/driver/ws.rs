@@ -86,7 +86,8 @@ fn refused(url: &str, response: &tungstenite::http::Response<Option<Vec<u8>>>) -
     match status.as_u16() {
         _ if retryable_status(status.as_u16()) => {
             let message = body.map_or_else(reason, |b| format!("{}: {}", b.code, b.message));
-            ConnectError::Refused { status: status.as_u16(), message: format!("{url}: {message}"), retry_after }
+            let message = format!("{url}: HTTP {}: {message}", status.as_u16());
+            ConnectError::Refused { status: status.as_u16(), message, retry_after }
         }
         401 => {
             let (code, message) = body.map_or_else(
@@ -194,6 +195,7 @@ pub(crate) async fn run(shared: &Shared, config: &Config, url: &str) -> Option<P
         let delay = match connect(url, &token, config).await {
             Ok((ws, heartbeat, expires_at_ms)) => {
                 tracing::debug!(url, "connected");
+                shared.clear_error();
                 if failures > 0 {
                     tracing::info!(url, failures, "connected again");
                 }
@@ -209,9 +211,11 @@ pub(crate) async fn run(shared: &Shared, config: &Config, url: &str) -> Option<P
                     End::Stopped => return None,
                     End::Network(reason) => {
                         tracing::info!(url, %reason, "connection lost; reconnecting");
+                        shared.note_error(format!("{url}: connection lost: {reason}"));
                         backoff.next_delay()
                     }
                     End::Unauthorized(code, message) => {
+                        shared.note_error(format!("{url}: the hub refused the token ({code}): {message}"));
                         if let Err(error) = tokens.refused(code, message) {
                             return Some(error);
                         }
@@ -223,10 +227,12 @@ pub(crate) async fn run(shared: &Shared, config: &Config, url: &str) -> Option<P
                             probing = window.probe,
                             "hub closed the connection with 1009; reconnecting"
                         );
+                        shared.note_error(format!("{url}: the hub closed the connection with 1009 (message too big)"));
                         backoff.next_delay()
                     }
                     End::Closed(code) => {
                         tracing::info!(url, code = code.as_u16(), "hub closed the connection");
+                        shared.note_error(format!("{url}: the hub closed the connection with {code}"));
                         match code.reconnect() {
                             Reconnect::AfterBackoffCap => backoff.cap() + backoff.next_delay(),
                             Reconnect::Never if code != CloseCode::Normal => {
@@ -238,6 +244,7 @@ pub(crate) async fn run(shared: &Shared, config: &Config, url: &str) -> Option<P
                 }
             }
             Err(ConnectError::Unauthorized(code, message)) => {
+                shared.note_error(format!("{url}: the hub refused the token ({code}): {message}"));
                 if let Err(error) = tokens.refused(code, message) {
                     return Some(error);
                 }
@@ -259,6 +266,7 @@ pub(crate) async fn run(shared: &Shared, config: &Config, url: &str) -> Option<P
                 } else {
                     tracing::debug!(status, %message, ?delay, "the hub refused the connection; retrying");
                 }
+                shared.note_error(message);
                 delay
             }
             Err(ConnectError::Other(reason)) => {
@@ -268,6 +276,7 @@ pub(crate) async fn run(shared: &Shared, config: &Config, url: &str) -> Option<P
                 } else {
                     tracing::debug!(%reason, "cannot connect; retrying");
                 }
+                shared.note_error(reason);
                 backoff.next_delay()
             }
         };
