@@ -2,9 +2,12 @@ import { useResync, useWebSocketEvents, type HeraldResync } from '@herald/client
 import { useEffect, useRef, useState } from 'react';
 
 import { time } from '../state/pipelines';
+import { useEveryEvent } from '../state/useEveryEvent';
 import { MetricCard } from './MetricCard';
 import { clock } from './format';
 
+/** Events listed under the cards. */
+const RECENT = 6;
 /** Latency samples kept. */
 const SAMPLES = 200;
 
@@ -25,23 +28,21 @@ function pct(samples: readonly number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-
 /** What this page received: events (live and replayed), rate, delivery latency, resyncs.
  *  Counts in a ref on every delivery and renders once a second. */
 export function DeliveryStats() {
   const counters = useRef<Counters>({ total: 0, replayed: 0, latencies: [] });
-  useWebSocketEvents(
-    (event, delivery) => {
-      const c = counters.current;
-      c.total += 1;
-      if (delivery.replayed) c.replayed += 1;
-      else {
-        const latency = Date.now() - time(event.timestamp, Date.now());
-        if (latency >= 0 && latency < 60_000) c.latencies = [...c.latencies.slice(-(SAMPLES - 1)), latency];
-      }
-    },
-    { limit: 1 },
-  );
+  useEveryEvent((event, delivery) => {
+    const c = counters.current;
+    c.total += 1;
+    if (delivery.replayed) c.replayed += 1;
+    else {
+      const latency = Date.now() - time(event.timestamp, Date.now());
+      if (latency >= 0 && latency < 60_000) c.latencies = [...c.latencies.slice(-(SAMPLES - 1)), latency];
+    }
+  });
+  // The last few events of any category, as they arrive.
+  const { events: recent } = useWebSocketEvents({ limit: RECENT });
   const [resyncs, setResyncs] = useState<{ count: number; last: (HeraldResync & { at: number }) | null }>({ count: 0, last: null });
   useResync((r) => setResyncs((s) => ({ count: s.count + 1, last: { ...r, at: Date.now() } })));
 
@@ -80,6 +81,16 @@ export function DeliveryStats() {
           hint={resyncs.last ? `${resyncs.last.channel}${resyncs.last.subject ? `/${resyncs.last.subject}` : ''} at ${clock(resyncs.last.at)}` : 'none'}
         />
       </div>
+      <ul className="list recent" data-testid="recent-events">
+        {[...recent].reverse().map((e) => (
+          <li key={e.id} data-testid="recent-event" data-key={e.id} data-type={e.event_type}>
+            <span className={`cat cat-${e.category.toLowerCase()}`}>{e.category.toLowerCase()}</span>
+            <span className="grow mono">{e.event_type}</span>
+            <span className="muted mono">{e.subject}</span>
+            <span className="muted">{clock(time(e.timestamp))}</span>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

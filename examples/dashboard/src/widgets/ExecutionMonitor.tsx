@@ -134,7 +134,7 @@ export function ExecutionMonitor({ executionId, pipelineId, history = 500, onExe
             <>
               <LogView lines={view.log} />
               <div className="muted" data-testid="log-count">
-                {view.log.length} log lines
+                {view.log.length} log line{view.log.length === 1 ? '' : 's'}
               </div>
             </>
           ) : null}
