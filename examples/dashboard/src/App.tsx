@@ -1,12 +1,11 @@
 import { useCallback, useEffect, useState } from 'react';
 
-import { selectLatestExecution } from './state/pipelines';
-import { usePipelines } from './state/usePipelines';
+import { useLatestExecution, type ExecutionRef } from './state/usePipelines';
 import { ConnectionIndicator } from './widgets/ConnectionIndicator';
 import { DebugFeed } from './widgets/DebugFeed';
 import { DeliveryStats } from './widgets/DeliveryStats';
 import { ExecutionMonitor } from './widgets/ExecutionMonitor';
-import { PipelineStatus, type ExecutionRef } from './widgets/PipelineStatus';
+import { PipelineStatus } from './widgets/PipelineStatus';
 import { SecurityAlerts } from './widgets/SecurityAlerts';
 import { SystemStatus } from './widgets/SystemStatus';
 import { Toasts } from './widgets/Toasts';
@@ -19,15 +18,14 @@ const HOLD_MS = 5000;
  * running execution, keeping a finished one on screen for HOLD_MS.
  */
 function useMonitored() {
-  const { state } = usePipelines();
-  const latest = selectLatestExecution(state);
+  const latest = useLatestExecution();
   const [pinned, setPinned] = useState<ExecutionRef | null>(null);
   const [followed, setFollowed] = useState<ExecutionRef | null>(null);
   const [released, setReleased] = useState<string | null>(null);
   useEffect(() => {
-    if (!latest || latest.id === followed?.executionId) return;
+    if (!latest || latest.executionId === followed?.executionId) return;
     if (followed && released !== followed.executionId) return;
-    setFollowed({ pipelineId: latest.pipelineId, executionId: latest.id });
+    setFollowed(latest);
   }, [latest, followed, released]);
   // onExecutionComplete of the monitor: release the followed execution after HOLD_MS.
   const onComplete = useCallback((id: string) => {

@@ -1,3 +1,4 @@
+/// <reference types="node" />
 // In Node, the wasm's init() cannot fetch file:// URLs: load it synchronously from disk once.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

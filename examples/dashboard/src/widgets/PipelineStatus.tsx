@@ -1,12 +1,7 @@
 import { selectPipelineRows } from '../state/pipelines';
-import { usePipelines } from '../state/usePipelines';
+import { usePipelines, type ExecutionRef } from '../state/usePipelines';
 import { percent, statusClass } from './format';
 import { HookError } from './HookError';
-
-export interface ExecutionRef {
-  pipelineId: string;
-  executionId: string;
-}
 
 /** Pipelines and their latest executions, updated in place. Clicking an execution calls
  *  `onSelect`; the `selected` one is highlighted. */
