@@ -15,6 +15,16 @@ macro_rules! catalogue {
         /// Metadata of every catalogue event, in documentation order.
         pub const CATALOGUE: &[EventInfo] = &[$($name::INFO),+];
 
+        /// The category of a catalogue event type; `None` outside the catalogue. Cheaper
+        /// than searching [`CATALOGUE`] where size matters (it does not pull in the field
+        /// metadata, so a wasm build stays small).
+        pub fn category_of(event_type: &str) -> Option<crate::EventCategory> {
+            match event_type {
+                $( <$name as crate::Event>::EVENT_TYPE => Some(<$name as crate::Event>::CATEGORY), )+
+                _ => None,
+            }
+        }
+
         /// Any catalogue event, decoded. Match on it to handle events by type; event types
         /// outside the catalogue stay [`Envelope`]s.
         #[derive(Debug, Clone, PartialEq)]

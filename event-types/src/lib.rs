@@ -48,7 +48,7 @@ pub mod event;
 pub mod events;
 pub mod frame;
 
-pub use catalogue::{CATALOGUE, CatalogueEvent};
+pub use catalogue::{CATALOGUE, CatalogueEvent, category_of};
 pub use channel::{ChannelName, ParseChannelError, ParseSubjectError, Subject};
 pub use close_code::{CloseCode, Reconnect};
 pub use envelope::{Envelope, EventCategory, EventId, Priority, Timestamp};

@@ -1,5 +1,6 @@
-//! The public API: [`Client`] (a cheap clone handle to one driver task), [`Subscription`]
-//! (a `Stream` of deliveries, unsubscribed on drop) and [`Handler`] guards.
+//! The public API: [`Client`] (a cheap clone handle to one long-lived driver task),
+//! [`Subscription`] (a `Stream` of deliveries, unsubscribed on drop) and [`Handler`] guards
+//! (a listener and the subscriptions it implies, removed on drop).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,12 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use herald_event_types::{ChannelName, Event, EventCategory, Subject};
+use herald_event_types::frame::User;
+use herald_event_types::{ChannelName, Event, EventCategory, Subject, category_of};
 use tokio::sync::{mpsc, watch};
 
 use crate::error::Error;
-use crate::proto::{Backoff, ConnectionState, Delivery, ProtoConfig};
-use crate::router::{HandlerKind, Resync, Router, SharedRouter, SubscriptionEvent};
+use crate::proto::{Backoff, ConnectionState, Delivery, ProtoConfig, Scope};
+use crate::router::{Callback, Filter, HandlerKind, Resync, Router, SharedRouter, SubscriptionEvent, lock};
 
 /// What a token provider returns: a JWT, or why none could be had (retried with backoff).
 #[cfg(not(target_arch = "wasm32"))]
@@ -30,8 +32,9 @@ pub type TokenProvider = Arc<dyn Fn() -> TokenFuture>;
 
 #[derive(Debug)]
 pub(crate) enum Command {
-    Subscribe { key: u64, channel: ChannelName, subject: Subject, history: Option<u32> },
+    Subscribe { key: u64, channel: ChannelName, scope: Scope, history: Option<u32> },
     Unsubscribe { key: u64 },
+    Open,
     Close,
 }
 
@@ -175,52 +178,93 @@ impl ClientBuilder {
         self
     }
 
-    /// Starts the client: it connects, and keeps reconnecting until closed. Natively this
-    /// spawns a task on the current tokio runtime (call it inside one); on wasm32 it spawns
-    /// a local future.
+    /// Builds the client and starts connecting: [`ClientBuilder::build`] then
+    /// [`Client::connect`].
     ///
     /// # Panics
     /// Natively, outside a tokio runtime.
     pub fn connect(self) -> Client {
+        let client = self.build();
+        client.connect();
+        client
+    }
+
+    /// Builds the client without connecting ([`ConnectionState::Idle`]): handlers and
+    /// subscriptions may be added first, then [`Client::connect`]. Natively this spawns the
+    /// client's task on the current tokio runtime (call it inside one); on wasm32 it spawns a
+    /// local future. The task lives until every [`Client`] clone is dropped.
+    ///
+    /// # Panics
+    /// Natively, outside a tokio runtime.
+    pub fn build(self) -> Client {
         let (commands, command_rx) = mpsc::unbounded_channel();
-        let (state_tx, state) = watch::channel(ConnectionState::Connecting { attempt: 0 });
+        let (state_tx, state) = watch::channel(ConnectionState::Idle);
+        let state_tx = Arc::new(state_tx);
         let router: SharedRouter = Arc::new(Mutex::new(Router::default()));
         let provider = self.provider.clone().unwrap_or_else(|| {
             Arc::new(|| -> TokenFuture { Box::pin(async { Err("no token or token provider configured".to_owned()) }) })
         });
+        let url = crate::url::normalize(&self.url);
         crate::driver::spawn(crate::driver::Driver {
-            url: self.url,
-            provider,
+            url: url.clone(),
+            provider: provider.clone(),
             config: self.config,
             commands: command_rx,
-            state: state_tx,
+            state: state_tx.clone(),
             router: router.clone(),
             #[cfg(not(target_arch = "wasm32"))]
             connector: self.connector,
         });
-        Client { inner: Arc::new(Inner { commands, state, router, next_key: AtomicU64::new(1), buffer: self.buffer }) }
+        let inner = Inner {
+            commands,
+            state,
+            state_tx,
+            router,
+            next_key: AtomicU64::new(1),
+            buffer: self.buffer,
+            url,
+            provider,
+        };
+        Client { inner: Arc::new(inner) }
     }
 }
 
-#[derive(Debug)]
 struct Inner {
     commands: mpsc::UnboundedSender<Command>,
     state: watch::Receiver<ConnectionState>,
+    /// Shared with the driver, so [`Client::connect`] leaves `Closed` at once: a
+    /// `connected().await` right after it waits instead of seeing the old state.
+    state_tx: Arc<watch::Sender<ConnectionState>>,
     router: SharedRouter,
     next_key: AtomicU64,
     buffer: usize,
+    url: String,
+    provider: TokenProvider,
 }
 
-/// A connection to a Herald hub that survives reconnects. Cheap to clone; the connection
-/// closes when every clone and every [`Subscription`] is dropped, or on [`Client::close`].
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("url", &self.url).field("state", &*self.state.borrow()).finish_non_exhaustive()
+    }
+}
+
+/// A connection to a Herald hub that survives reconnects, and `close()` / `connect()`
+/// cycles: handlers and subscriptions stay registered and resume. Cheap to clone; the
+/// client's task ends when every clone is dropped.
+///
+/// Handlers imply the subscriptions they need ([`Client::on`], [`Client::on_category`]):
+/// a handler for a catalogue event type or a category subscribes that category's channel,
+/// and the `USER` category the authenticated user's own subject (`user/<sub>`), the
+/// narrowest subscription a default token may hold. Subscriptions are shared and reference
+/// counted: one hub subscription however many handlers and streams want it.
 ///
 /// ```no_run
 /// # async fn run() {
 /// use futures_util::StreamExt;
 /// use herald_subscriber::{Client, SubscriptionEvent};
-/// use herald_event_types::events::SecurityVulnerabilityDetected;
+/// use herald_subscriber::events::SecurityVulnerabilityDetected;
 ///
-/// let client = Client::builder("ws://127.0.0.1:8080/ws").token("eyJ…").connect();
+/// let client = Client::builder("ws://127.0.0.1:8080").token("eyJ…").connect();
 /// let _alerts = client.on::<SecurityVulnerabilityDetected>(|finding, _| {
 ///     println!("{}: {}", finding.vulnerability.severity, finding.vulnerability.title);
 /// });
@@ -228,7 +272,7 @@ struct Inner {
 /// while let Some(item) = scan.next().await {
 ///     match item {
 ///         SubscriptionEvent::Event(delivery) => println!("{} {}", delivery.offset, delivery.event.event_type),
-///         SubscriptionEvent::Resync => println!("missed events: reload"),
+///         SubscriptionEvent::Resync => println!("missed events: the latest ones follow, replayed"),
 ///         _ => break,
 ///     }
 /// }
@@ -239,8 +283,15 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
+/// The channel and scope a category implies.
+fn category_target(category: EventCategory) -> (ChannelName, Scope) {
+    let scope = if category == EventCategory::User { Scope::User } else { Scope::Prefix(Subject::default()) };
+    (category.channel(), scope)
+}
+
 impl Client {
-    /// A builder for a client of the hub at `url` (`ws://host:port/ws`).
+    /// A builder for a client of the hub at `url`: `ws://host:port` (the path `/ws` is
+    /// appended when the URL has none) or `ws://host:port/path`.
     pub fn builder(url: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
             url: url.into(),
@@ -250,6 +301,25 @@ impl Client {
             #[cfg(not(target_arch = "wasm32"))]
             connector: None,
         }
+    }
+
+    /// The WebSocket URL the client connects to (after the `/ws` convention).
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// Starts connecting: after [`ClientBuilder::build`], or again after [`Client::close`] or
+    /// a permanent failure. Every handler and subscription resumes (with `since`).
+    /// Idempotent while connecting or connected.
+    pub fn connect(&self) {
+        self.inner.state_tx.send_if_modified(|state| {
+            let stopped = matches!(state, ConnectionState::Idle | ConnectionState::Closed { .. });
+            if stopped {
+                *state = ConnectionState::Connecting { attempt: 0 };
+            }
+            stopped
+        });
+        let _ = self.inner.commands.send(Command::Open);
     }
 
     /// The connection state now.
@@ -262,16 +332,30 @@ impl Client {
         self.inner.state.clone()
     }
 
+    /// The user the hub authenticated (`user` of its `authenticated` frame); `None` until the
+    /// first connection is authenticated.
+    pub fn user(&self) -> Option<User> {
+        lock(&self.inner.router).user()
+    }
+
+    /// The refused subscriptions now in force, one per refused (channel, subject): each an
+    /// [`Error::SubscribeRefused`] naming the channel, subject and the hub's code. An entry
+    /// goes when the subscription or handler it belongs to is dropped.
+    pub fn refusals(&self) -> Vec<Error> {
+        lock(&self.inner.router).refusals()
+    }
+
     /// Waits until connected.
     ///
     /// # Errors
-    /// [`Error::Closed`] if the client closes for good first.
+    /// [`Error::Closed`] (or the permanent failure itself) if the client closes first.
     pub async fn connected(&self) -> Result<(), Error> {
         let mut states = self.inner.state.clone();
         loop {
             match &*states.borrow_and_update() {
                 ConnectionState::Connected => return Ok(()),
-                ConnectionState::Closed { code, reason } => {
+                ConnectionState::Closed { error: Some(error), .. } => return Err(error.clone()),
+                ConnectionState::Closed { code, reason, error: None } => {
                     return Err(Error::Closed { code: *code, reason: reason.clone() });
                 }
                 _ => {}
@@ -282,83 +366,129 @@ impl Client {
         }
     }
 
+    fn key(&self) -> u64 {
+        self.inner.next_key.fetch_add(1, Relaxed)
+    }
+
+    fn request(&self, key: u64, channel: ChannelName, scope: Scope, history: Option<u32>) {
+        let _ = self.inner.commands.send(Command::Subscribe { key, channel, scope, history });
+    }
+
     /// Subscribes to `channel` and subject prefix `subject` (`""` for all), replaying the
-    /// last `history` events first. Survives reconnects (resumed with `since`); dropping
-    /// the [`Subscription`] unsubscribes.
+    /// last `history` events first. Survives reconnects (resumed with `since`) and
+    /// `close()`/`connect()`; dropping the [`Subscription`] unsubscribes.
+    ///
+    /// Failure: a refused subscription yields [`SubscriptionEvent::Failed`] with
+    /// [`Error::SubscribeRefused`] and the stream ends.
     pub fn subscribe(&self, channel: ChannelName, subject: Subject, history: Option<u32>) -> Subscription {
-        let key = self.inner.next_key.fetch_add(1, Relaxed);
+        let key = self.key();
         let (sender, receiver) = mpsc::channel(self.inner.buffer);
-        self.inner.router.lock().expect("router lock").add_stream(key, sender);
-        let _ = self.inner.commands.send(Command::Subscribe { key, channel, subject, history });
+        lock(&self.inner.router).add_stream(key, sender);
+        self.request(key, channel, Scope::Prefix(subject), history);
         Subscription { key, receiver, commands: self.inner.commands.clone(), router: self.inner.router.clone() }
     }
 
-    fn handler(&self, kind: HandlerKind, id: u64) -> Handler {
-        Handler { router: self.inner.router.clone(), kind, id }
+    fn handler(&self, kind: HandlerKind, id: u64, targets: Vec<(ChannelName, Scope)>) -> Handler {
+        let keys: Vec<u64> = targets
+            .into_iter()
+            .map(|(channel, scope)| {
+                let key = self.key();
+                self.request(key, channel, scope, None);
+                key
+            })
+            .collect();
+        Handler { router: self.inner.router.clone(), commands: self.inner.commands.clone(), kind, id, keys }
     }
 
-    /// Calls `handler` for every first delivery of event type `E` on any subscription.
-    /// Events whose data does not decode as `E` are skipped (logged at debug level).
+    fn delivery_handler(&self, filter: Filter, callback: Callback<Delivery>) -> Handler {
+        let targets = match &filter {
+            Filter::Type(event_type) => category_of(event_type).map(category_target).into_iter().collect(),
+            Filter::Category(category) => vec![category_target(*category)],
+            Filter::All => EventCategory::ALL.iter().copied().map(category_target).collect(),
+        };
+        let id = lock(&self.inner.router).add_delivery_handler(filter.clone(), callback);
+        self.handler(HandlerKind::Delivery(filter), id, targets)
+    }
+
+    /// Calls `handler` for every first delivery of event type `E`, and subscribes `E`'s
+    /// category channel while the [`Handler`] lives (`USER`: the user's own subject). Events
+    /// whose data does not decode as `E` are skipped (logged at debug level).
     pub fn on<E: Event + 'static>(&self, handler: impl Fn(E, &Delivery) + MaybeSendSync + 'static) -> Handler {
         let callback = Arc::new(move |delivery: &Delivery| match delivery.event.decode_data::<E>() {
             Ok(event) => handler(event, delivery),
             Err(error) => tracing::debug!(%error, event_type = E::EVENT_TYPE, "event data does not decode"),
         });
-        let kind = HandlerKind::Type(E::EVENT_TYPE.to_owned());
-        let id = self.inner.router.lock().expect("router lock").add_delivery_handler(kind.clone(), callback);
-        self.handler(kind, id)
+        self.delivery_handler(Filter::Type(E::EVENT_TYPE.to_owned()), callback)
     }
 
-    /// Calls `handler` for every first delivery of an event type (typed or not).
+    /// Calls `handler` for every first delivery of an event type. For a catalogue type it
+    /// subscribes the type's category channel while the [`Handler`] lives; a type outside
+    /// the catalogue implies no subscription (subscribe its channel with
+    /// [`Client::subscribe`]).
     pub fn on_type(&self, event_type: &str, handler: impl Fn(&Delivery) + MaybeSendSync + 'static) -> Handler {
-        let kind = HandlerKind::Type(event_type.to_owned());
-        let id = self.inner.router.lock().expect("router lock").add_delivery_handler(kind.clone(), Arc::new(handler));
-        self.handler(kind, id)
+        self.delivery_handler(Filter::Type(event_type.to_owned()), Arc::new(handler))
     }
 
-    /// Calls `handler` for every first delivery of `category`.
+    /// Calls `handler` for every first delivery of `category`, and subscribes its channel
+    /// while the [`Handler`] lives (`USER`: the user's own subject, `user/<sub>`).
     pub fn on_category(
         &self,
         category: EventCategory,
         handler: impl Fn(&Delivery) + MaybeSendSync + 'static,
     ) -> Handler {
-        let kind = HandlerKind::Category(category);
-        let id = self.inner.router.lock().expect("router lock").add_delivery_handler(kind.clone(), Arc::new(handler));
-        self.handler(kind, id)
+        self.delivery_handler(Filter::Category(category), Arc::new(handler))
     }
 
-    /// Calls `handler` for every first delivery.
+    /// Calls `handler` for every first delivery, and subscribes all six category channels
+    /// while the [`Handler`] lives (`user`: the user's own subject).
     pub fn on_event(&self, handler: impl Fn(&Delivery) + MaybeSendSync + 'static) -> Handler {
-        let id =
-            self.inner.router.lock().expect("router lock").add_delivery_handler(HandlerKind::All, Arc::new(handler));
-        self.handler(HandlerKind::All, id)
+        self.delivery_handler(Filter::All, Arc::new(handler))
     }
 
-    /// Calls `handler` when recovery fails for a subscription: reload its state.
+    /// Calls `handler` when recovery fails for a subscription (a resync). Unless
+    /// [`ProtoConfig::resync_history`] is off, the channel's latest events follow as
+    /// replayed deliveries.
     pub fn on_resync(&self, handler: impl Fn(&Resync) + MaybeSendSync + 'static) -> Handler {
-        let id = self.inner.router.lock().expect("router lock").add_resync_handler(Arc::new(handler));
-        self.handler(HandlerKind::Resync, id)
+        let id = lock(&self.inner.router).add_resync_handler(Arc::new(handler));
+        self.handler(HandlerKind::Resync, id, Vec::new())
     }
 
     /// Calls `handler` on every connection state change, in order (unlike
     /// [`Client::state_changes`], which keeps only the latest state).
     pub fn on_state(&self, handler: impl Fn(&ConnectionState) + MaybeSendSync + 'static) -> Handler {
-        let id = self.inner.router.lock().expect("router lock").add_state_handler(Arc::new(handler));
-        self.handler(HandlerKind::State, id)
+        let id = lock(&self.inner.router).add_state_handler(Arc::new(handler));
+        self.handler(HandlerKind::State, id, Vec::new())
     }
 
-    /// Calls `handler` for errors the client recovers from by itself (auth failures,
-    /// transport errors) and for the final close.
+    /// Calls `handler` for every error: the ones the client recovers from by itself (auth
+    /// failures, transport errors), refused subscriptions, and the permanent failure that
+    /// closes it.
     pub fn on_error(&self, handler: impl Fn(&Error) + MaybeSendSync + 'static) -> Handler {
-        let id = self.inner.router.lock().expect("router lock").add_error_handler(Arc::new(handler));
-        self.handler(HandlerKind::Error, id)
+        let id = lock(&self.inner.router).add_error_handler(Arc::new(handler));
+        self.handler(HandlerKind::Error, id, Vec::new())
     }
 
-    /// Closes the connection for good (code 1000). Subscriptions end.
+    /// Reads a page of `channel`'s history over HTTP (`GET /api/v1/channels/{channel}/history`,
+    /// docs/protocol.md §8) with the client's token: the hub's URL is the client's with
+    /// `ws`→`http` and the trailing `/ws` removed.
+    ///
+    /// # Errors
+    /// [`Error::Token`] when no token can be had; [`Error::Http`] for a refusal (with the
+    /// hub's code: `forbidden`, `rate_limited`, …), an unreachable hub (status 0) or a body
+    /// that is not a history page.
+    pub async fn history(&self, channel: &ChannelName, query: &HistoryQuery) -> Result<HistoryPage, Error> {
+        let token = (self.inner.provider)().await.map_err(Error::Token)?;
+        crate::history::fetch(&self.inner.url, &token, channel, query).await
+    }
+
+    /// Closes the connection (code 1000). Handlers and subscriptions stay registered:
+    /// streams get [`SubscriptionEvent::Closed`], and [`Client::connect`] resumes them.
     pub fn close(&self) {
         let _ = self.inner.commands.send(Command::Close);
     }
 }
+
+pub use crate::history::{HistoryPage, HistoryQuery};
 
 /// `Send + Sync` natively; nothing on wasm32, where everything runs on one thread.
 #[cfg(not(target_arch = "wasm32"))]
@@ -371,14 +501,16 @@ pub trait MaybeSendSync {}
 #[cfg(target_arch = "wasm32")]
 impl<T> MaybeSendSync for T {}
 
-/// A registered handler; dropping it unregisters the handler. Call [`Handler::forget`] to
-/// keep it for the client's lifetime.
+/// A registered handler and the subscriptions it implies; dropping it unregisters the
+/// handler and releases them. Call [`Handler::forget`] to keep it for the client's lifetime.
 #[must_use = "dropping a Handler unregisters it"]
 #[derive(Debug)]
 pub struct Handler {
     router: SharedRouter,
+    commands: mpsc::UnboundedSender<Command>,
     kind: HandlerKind,
     id: u64,
+    keys: Vec<u64>,
 }
 
 impl Handler {
@@ -386,12 +518,29 @@ impl Handler {
     pub fn forget(self) {
         std::mem::forget(self);
     }
+
+    /// Calls `listener` with the [`Error::SubscribeRefused`] of each subscription this
+    /// handler implies that the hub refuses (at once for one refused already).
+    pub fn on_refused(self, listener: impl Fn(&Error) + MaybeSendSync + 'static) -> Self {
+        let listener: Callback<Error> = Arc::new(listener);
+        let already: Vec<Error> = {
+            let mut router = lock(&self.router);
+            self.keys.iter().filter_map(|key| router.add_refusal_listener(*key, listener.clone())).collect()
+        };
+        for error in &already {
+            listener(error);
+        }
+        self
+    }
 }
 
 impl Drop for Handler {
     fn drop(&mut self) {
-        if let Ok(mut router) = self.router.lock() {
-            router.remove_handler(&self.kind, self.id);
+        let mut router = lock(&self.router);
+        router.remove_handler(&self.kind, self.id);
+        for key in &self.keys {
+            router.release(*key);
+            let _ = self.commands.send(Command::Unsubscribe { key: *key });
         }
     }
 }
@@ -406,7 +555,8 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// The next item; `None` after the subscription ended or failed, or the client closed.
+    /// The next item; `None` after the subscription ended or failed, or the client's task
+    /// ended.
     pub async fn recv(&mut self) -> Option<SubscriptionEvent> {
         self.receiver.recv().await
     }
@@ -421,9 +571,7 @@ impl futures_util::Stream for Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        if let Ok(mut router) = self.router.lock() {
-            router.remove_stream(self.key);
-        }
+        lock(&self.router).release(self.key);
         let _ = self.commands.send(Command::Unsubscribe { key: self.key });
     }
 }

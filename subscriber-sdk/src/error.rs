@@ -9,7 +9,9 @@ use herald_event_types::{CloseCode, ErrorCode};
 #[non_exhaustive]
 pub enum Error {
     /// The hub refused the token. The client asks the token provider for a fresh one and
-    /// reconnects; retryable unless the provider keeps returning bad tokens.
+    /// reconnects; when the provider returns the very token just refused (always, for a
+    /// fixed [`token`](crate::ClientBuilder::token)), the client closes with this error
+    /// instead of retrying a token that cannot succeed.
     #[error("authentication failed ({code}): {message}")]
     Auth {
         /// The `auth_error` code.
@@ -27,6 +29,35 @@ pub enum Error {
         /// The error code.
         code: ErrorCode,
         /// The hub's message.
+        message: String,
+    },
+    /// The hub refused a subscription (`forbidden`, `channel_not_found`, `bad_request`, …):
+    /// it is gone and is not retried (docs/protocol.md §11.8). Reaches the subscription's
+    /// stream, the handlers that implied it, [`Client::on_error`](crate::Client::on_error)
+    /// and [`Client::refusals`](crate::Client::refusals).
+    #[error("subscription to {channel} (subject {subject:?}) refused ({code}): {message}")]
+    SubscribeRefused {
+        /// The channel.
+        channel: herald_event_types::ChannelName,
+        /// The subject prefix (`""` for the whole channel).
+        subject: herald_event_types::Subject,
+        /// The hub's error code.
+        code: ErrorCode,
+        /// The hub's message.
+        message: String,
+    },
+    /// An HTTP request failed: the WebSocket upgrade was answered with a client error (404: no
+    /// hub at this path; 400: not a WebSocket endpoint), or a history read failed. A refused
+    /// upgrade closes the client: the same URL cannot succeed.
+    #[error("{url}: HTTP {status}{}", http_detail(code.as_ref(), message))]
+    Http {
+        /// The URL requested.
+        url: String,
+        /// The HTTP status; 0 when no answer arrived.
+        status: u16,
+        /// The hub's error code, when the body carried one.
+        code: Option<ErrorCode>,
+        /// The hub's message, or what went wrong.
         message: String,
     },
     /// The connection closed with a code that forbids reconnecting (docs/protocol.md §7); the
@@ -55,9 +86,14 @@ pub enum Error {
         /// The client's limit.
         limit: usize,
     },
-    /// The client was closed by the application; create a new one.
+    /// The client was shut down (every [`Client`](crate::Client) handle dropped).
     #[error("client closed")]
     ClientClosed,
+}
+
+fn http_detail(code: Option<&ErrorCode>, message: &str) -> String {
+    let code = code.map(|c| format!(" ({c})")).unwrap_or_default();
+    if message.is_empty() { code } else { format!("{code}: {message}") }
 }
 
 impl Error {
@@ -66,6 +102,8 @@ impl Error {
         match self {
             Self::Auth { .. } | Self::Token(_) | Self::Transport(_) | Self::MessageTooBig { .. } => true,
             Self::Refused { code, .. } => matches!(code, ErrorCode::RateLimited | ErrorCode::Unavailable),
+            Self::SubscribeRefused { code, .. } => matches!(code, ErrorCode::RateLimited | ErrorCode::Unavailable),
+            Self::Http { status, .. } => *status == 0 || *status >= 500 || matches!(status, 408 | 429),
             Self::Closed { code, .. } => code.is_none_or(CloseCode::can_reconnect),
             Self::ClientClosed => false,
         }

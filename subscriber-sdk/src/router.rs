@@ -1,5 +1,6 @@
-//! Routing deliveries to the application: subscription streams, typed handlers, category
-//! handlers, resync and state listeners.
+//! Routing core events to the application: subscription streams, type / category / catch-all
+//! handlers (each holding the subscriptions it implies), refusal, resync, state and error
+//! listeners. The one place routing happens, for native programs and for the wasm binding.
 //!
 //! Subscription streams are bounded: a subscriber that falls more than its buffer behind
 //! gets [`SubscriptionEvent::Resync`] (then live events again) instead of growing memory.
@@ -7,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use herald_event_types::frame::User;
 use herald_event_types::{ChannelName, EventCategory, Subject};
 use tokio::sync::mpsc;
 
@@ -17,14 +19,21 @@ use crate::proto::{ConnectionState, Delivery, ProtoEvent, SubscriptionId};
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum SubscriptionEvent {
-    /// An event, in offset order, never twice.
+    /// An event, in offset order, never twice. [`Delivery::replayed`] tells a replay (history,
+    /// recovery, the reload after a resync) from a live event.
     Event(Delivery),
-    /// Events may have been missed (recovery failed, or this stream fell behind): reload
-    /// state, then continue with the events that follow.
+    /// Events may have been missed (recovery failed, or this stream fell behind): reset what
+    /// was built from earlier events. After a failed recovery the channel's latest events
+    /// follow as replayed deliveries (unless the reload is turned off), then live events.
     Resync,
+    /// The client closed (by [`Client::close`](crate::Client::close), or for good after a
+    /// permanent failure, the error says which). The subscription is kept: events resume
+    /// after [`Client::connect`](crate::Client::connect).
+    Closed(Option<Error>),
     /// A `final` event ended the subscription; the stream ends after this.
     Ended,
-    /// The hub refused the subscription; the stream ends after this.
+    /// The hub refused the subscription ([`Error::SubscribeRefused`]); the stream ends
+    /// after this.
     Failed(Error),
 }
 
@@ -49,17 +58,30 @@ struct Stream {
     lagged: bool,
 }
 
+/// Which deliveries a handler wants.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Filter {
+    Type(String),
+    Category(EventCategory),
+    All,
+}
+
+type List<T> = Vec<(u64, Callback<T>)>;
+
 #[derive(Default)]
 pub(crate) struct Router {
     streams: HashMap<u64, Stream>,
     ids: HashMap<SubscriptionId, u64>,
     next_handler: u64,
-    by_type: HashMap<String, Vec<(u64, Callback<Delivery>)>>,
-    by_category: HashMap<EventCategory, Vec<(u64, Callback<Delivery>)>>,
-    all: Vec<(u64, Callback<Delivery>)>,
-    resync: Vec<(u64, Callback<Resync>)>,
-    errors: Vec<(u64, Callback<Error>)>,
-    states: Vec<(u64, Callback<ConnectionState>)>,
+    deliveries: HashMap<Filter, List<Delivery>>,
+    resync: List<Resync>,
+    errors: List<Error>,
+    states: List<ConnectionState>,
+    /// Per subscription key: listeners of its refusal (the handlers that implied it).
+    refusal_listeners: HashMap<u64, List<Error>>,
+    /// Refusals in force, per subscription key, until that key is released.
+    refused: HashMap<u64, Error>,
+    user: Option<User>,
 }
 
 impl std::fmt::Debug for Router {
@@ -68,18 +90,21 @@ impl std::fmt::Debug for Router {
     }
 }
 
-/// Which handler list an id belongs to.
+/// Which listener list an id belongs to.
 #[derive(Debug, Clone)]
 pub(crate) enum HandlerKind {
-    Type(String),
-    Category(EventCategory),
-    All,
+    Delivery(Filter),
     Resync,
     Error,
     State,
 }
 
 pub(crate) type SharedRouter = Arc<Mutex<Router>>;
+
+/// Locks the router; a handler that panicked while it was locked does not poison routing.
+pub(crate) fn lock(router: &SharedRouter) -> std::sync::MutexGuard<'_, Router> {
+    router.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 impl Router {
     pub(crate) fn add_stream(&mut self, key: u64, sender: mpsc::Sender<SubscriptionEvent>) {
@@ -90,12 +115,12 @@ impl Router {
         self.ids.insert(id, key);
     }
 
-    /// Forgets a stream; returns its core id, if bound.
-    pub(crate) fn remove_stream(&mut self, key: u64) -> Option<SubscriptionId> {
+    /// Forgets subscription `key` (its stream, refusal and listeners).
+    pub(crate) fn release(&mut self, key: u64) {
         self.streams.remove(&key);
-        let id = self.ids.iter().find(|(_, k)| **k == key).map(|(id, _)| *id)?;
-        self.ids.remove(&id);
-        Some(id)
+        self.refused.remove(&key);
+        self.refusal_listeners.remove(&key);
+        self.ids.retain(|_, k| *k != key);
     }
 
     fn next_id(&mut self) -> u64 {
@@ -103,13 +128,9 @@ impl Router {
         self.next_handler
     }
 
-    pub(crate) fn add_delivery_handler(&mut self, kind: HandlerKind, callback: Callback<Delivery>) -> u64 {
+    pub(crate) fn add_delivery_handler(&mut self, filter: Filter, callback: Callback<Delivery>) -> u64 {
         let id = self.next_id();
-        match kind {
-            HandlerKind::Type(event_type) => self.by_type.entry(event_type).or_default().push((id, callback)),
-            HandlerKind::Category(category) => self.by_category.entry(category).or_default().push((id, callback)),
-            _ => self.all.push((id, callback)),
-        }
+        self.deliveries.entry(filter).or_default().push((id, callback));
         id
     }
 
@@ -131,27 +152,49 @@ impl Router {
         id
     }
 
+    /// Listens to the refusal of subscription `key`; returns the refusal if it already happened.
+    pub(crate) fn add_refusal_listener(&mut self, key: u64, callback: Callback<Error>) -> Option<Error> {
+        let id = self.next_id();
+        self.refusal_listeners.entry(key).or_default().push((id, callback));
+        self.refused.get(&key).cloned()
+    }
+
     pub(crate) fn remove_handler(&mut self, kind: &HandlerKind, id: u64) {
-        let list = match kind {
-            HandlerKind::Type(t) => self.by_type.get_mut(t),
-            HandlerKind::Category(c) => self.by_category.get_mut(c),
-            HandlerKind::All => Some(&mut self.all),
-            HandlerKind::Resync => {
-                self.resync.retain(|(i, _)| *i != id);
-                return;
-            }
-            HandlerKind::Error => {
-                self.errors.retain(|(i, _)| *i != id);
-                return;
-            }
-            HandlerKind::State => {
-                self.states.retain(|(i, _)| *i != id);
-                return;
-            }
-        };
-        if let Some(list) = list {
+        fn retain<T: ?Sized>(list: &mut List<T>, id: u64) {
             list.retain(|(i, _)| *i != id);
         }
+        match kind {
+            HandlerKind::Delivery(filter) => {
+                if let Some(list) = self.deliveries.get_mut(filter) {
+                    retain(list, id);
+                    if list.is_empty() {
+                        self.deliveries.remove(filter);
+                    }
+                }
+            }
+            HandlerKind::Resync => retain(&mut self.resync, id),
+            HandlerKind::Error => retain(&mut self.errors, id),
+            HandlerKind::State => retain(&mut self.states, id),
+        }
+    }
+
+    /// The refusals in force: one per refused (channel, subject), oldest first.
+    pub(crate) fn refusals(&self) -> Vec<Error> {
+        let mut keys: Vec<_> = self.refused.keys().copied().collect();
+        keys.sort_unstable();
+        let mut out: Vec<Error> = Vec::new();
+        for key in keys {
+            let error = &self.refused[&key];
+            if !out.contains(error) {
+                out.push(error.clone());
+            }
+        }
+        out
+    }
+
+    /// The user the hub authenticated, once it has.
+    pub(crate) fn user(&self) -> Option<User> {
+        self.user.clone()
     }
 
     fn send(stream: &mut Stream, event: SubscriptionEvent) {
@@ -166,17 +209,21 @@ impl Router {
         }
     }
 
+    fn stream_of(&mut self, id: &SubscriptionId) -> Option<&mut Stream> {
+        let key = self.ids.get(id).copied()?;
+        self.streams.get_mut(&key)
+    }
+
     /// Routes one core event: streams under the lock, handlers after it (so a handler may
     /// register or drop handlers). Returns the new state when it changed.
     pub(crate) fn dispatch(router: &SharedRouter, event: ProtoEvent) -> Option<ConnectionState> {
-        let mut this = router.lock().expect("router lock");
+        let mut this = lock(router);
         match event {
             ProtoEvent::StateChanged(state) => {
-                if let ConnectionState::Closed { code, reason } = &state {
-                    // Closed for good (a stop code, or the application closed the client):
-                    // every stream ends with the reason instead of waiting forever.
-                    let all: Vec<SubscriptionId> = this.ids.keys().copied().collect();
-                    this.finish(&all, SubscriptionEvent::Failed(Error::Closed { code: *code, reason: reason.clone() }));
+                if let ConnectionState::Closed { error, .. } = &state {
+                    for stream in this.streams.values_mut() {
+                        Self::send(stream, SubscriptionEvent::Closed(error.clone()));
+                    }
                 }
                 let handlers: Vec<_> = this.states.iter().map(|(_, h)| h.clone()).collect();
                 drop(this);
@@ -185,17 +232,19 @@ impl Router {
                 }
                 return Some(state);
             }
+            ProtoEvent::Authenticated { user } => this.user = Some(user),
             ProtoEvent::Delivered(delivery) => {
                 for id in &delivery.subscriptions {
-                    if let Some(stream) = this.ids.get(id).copied().and_then(|key| this.streams.get_mut(&key)) {
+                    if let Some(stream) = this.stream_of(id) {
                         Self::send(stream, SubscriptionEvent::Event(delivery.clone()));
                     }
                 }
                 if delivery.first {
-                    let by_type = this.by_type.get(&delivery.event.event_type).into_iter().flatten();
-                    let by_category = this.by_category.get(&delivery.event.category).into_iter().flatten();
+                    let by_type = this.deliveries.get(&Filter::Type(delivery.event.event_type.clone()));
+                    let by_category = this.deliveries.get(&Filter::Category(delivery.event.category));
+                    let all = this.deliveries.get(&Filter::All);
                     let handlers: Vec<_> =
-                        by_type.chain(by_category).chain(this.all.iter()).map(|(_, h)| h.clone()).collect();
+                        by_type.into_iter().chain(by_category).chain(all).flatten().map(|(_, h)| h.clone()).collect();
                     drop(this);
                     for handler in handlers {
                         handler(&delivery);
@@ -204,7 +253,7 @@ impl Router {
             }
             ProtoEvent::Resync { subscriptions, channel, subject } => {
                 for id in &subscriptions {
-                    if let Some(stream) = this.ids.get(id).copied().and_then(|key| this.streams.get_mut(&key)) {
+                    if let Some(stream) = this.stream_of(id) {
                         Self::send(stream, SubscriptionEvent::Resync);
                     }
                 }
@@ -217,7 +266,21 @@ impl Router {
             }
             ProtoEvent::SubjectEnded { subscriptions, .. } => this.finish(&subscriptions, SubscriptionEvent::Ended),
             ProtoEvent::SubscribeFailed { subscriptions, error } => {
-                this.finish(&subscriptions, SubscriptionEvent::Failed(error))
+                tracing::warn!(%error, "herald: subscription refused");
+                let mut listeners = Vec::new();
+                for id in &subscriptions {
+                    if let Some(key) = this.ids.get(id).copied() {
+                        this.refused.insert(key, error.clone());
+                        listeners
+                            .extend(this.refusal_listeners.get(&key).into_iter().flatten().map(|(_, h)| h.clone()));
+                    }
+                }
+                this.finish(&subscriptions, SubscriptionEvent::Failed(error.clone()));
+                listeners.extend(this.errors.iter().map(|(_, h)| h.clone()));
+                drop(this);
+                for listener in listeners {
+                    listener(&error);
+                }
             }
             ProtoEvent::Error(error) => {
                 tracing::debug!(%error, "herald client");
@@ -231,6 +294,7 @@ impl Router {
         None
     }
 
+    /// Sends `last` to the streams of `subscriptions` and closes them.
     fn finish(&mut self, subscriptions: &[SubscriptionId], last: SubscriptionEvent) {
         for id in subscriptions {
             if let Some(key) = self.ids.remove(id) {

@@ -172,17 +172,41 @@ async fn close_stops_a_client_that_keeps_retrying() {
 }
 
 #[tokio::test]
-async fn streams_end_with_the_reason_when_the_client_closes_for_good() {
+async fn streams_are_told_when_the_client_closes_and_resume_after_connect() {
     let hub = hub_on("127.0.0.1:0".parse().unwrap(), |_| {}).await;
     let client = client(&format!("ws://{}/ws", hub.local_addr()));
+    let checker = Checker::default();
     let mut sub = client.subscribe("pipeline".parse().unwrap(), "".parse().unwrap(), None);
     client.connected().await.unwrap();
+    let handle = hub.handle();
+    // Warm up: the subscription is live once an event arrives.
+    let mut published = 0;
+    loop {
+        published += 1;
+        handle.publish("acme", None, &envelope(&format!("p-{published}"))).await.unwrap();
+        if let Ok(Some(item)) = tokio::time::timeout(std::time::Duration::from_millis(50), sub.next()).await {
+            checker.record("pipeline", &item);
+            break;
+        }
+    }
     client.close();
-    // The stream says why it ends, then ends: a `while let Some(..)` loop terminates.
-    let last = tokio::time::timeout(WAIT, sub.next()).await.expect("an item in time").expect("the reason");
-    let SubscriptionEvent::Failed(herald_subscriber::Error::Closed { .. }) = last else { panic!("{last:?}") };
-    let end = tokio::time::timeout(WAIT, sub.next()).await.expect("the end in time");
-    assert!(end.is_none(), "{end:?}");
+    // The stream is told (the application closed it: no error), and stays open.
+    loop {
+        match next(&mut sub, &checker).await {
+            SubscriptionEvent::Closed(None) => break,
+            SubscriptionEvent::Event(_) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    // Events published while closed arrive after `connect()`: resumed with `since`.
+    for i in 0..5 {
+        handle.publish("acme", None, &envelope(&format!("q-{i}"))).await.unwrap();
+    }
+    client.connect();
+    client.connected().await.unwrap();
+    while next_event(&mut sub, &checker).await < published + 5 {}
+    checker.assert_contract("pipeline");
+    assert_eq!(checker.resyncs("pipeline"), 0);
 }
 
 #[tokio::test]

@@ -207,9 +207,9 @@ fn reconnects_with_backoff_and_resumes_from_the_last_offset() {
     assert_eq!(s.proto.position(id).unwrap().offset, 5);
 }
 
-#[test]
-fn a_failed_recovery_signals_resync_then_continues_live() {
-    let mut s = Script::new();
+/// Subscribes `security/scan-1`, sees offset 1 of epoch e1, and reconnects into a hub that
+/// lost it (epoch e2, latest offset 7). Returns the subscription and the `subscribe` sent.
+fn reconnect_into_a_new_epoch(s: &mut Script) -> (SubscriptionId, Vec<ClientFrame>) {
     let id = s.subscribe("security", "scan-1");
     s.connect();
     s.answer_subscribes("e1", 0, false, 0);
@@ -220,8 +220,54 @@ fn a_failed_recovery_signals_resync_then_continues_live() {
     s.take_events();
     let sent = s.answer_subscribes("e2", 7, false, 0); // the hub restarted: new epoch
     assert_eq!(since_of(&sent[0]), Some(1));
+    (id, sent)
+}
+
+#[test]
+fn a_failed_recovery_signals_resync_then_reloads_the_latest_events_as_replayed() {
+    let mut s = Script::new();
+    let (id, _) = reconnect_into_a_new_epoch(&mut s);
+    let events = s.take_events();
+    assert!(
+        matches!(&events[..], [ProtoEvent::Resync { subscriptions, .. }] if subscriptions == &vec![id]),
+        "{events:?}"
+    );
+    // At once, the core asks again for the channel's latest events (no `since`).
+    let sent = s.take_sent();
+    let [ClientFrame::Subscribe(reload)] = &sent[..] else { panic!("{sent:?}") };
+    assert_eq!((reload.since.as_ref(), reload.history), (None, Some(100)));
+    // A live event between the two answers is not delivered now: the replay carries it.
+    s.event("security", 8, "scan-1");
+    assert!(s.delivered().is_empty());
+    s.sent = sent;
+    s.answer_subscribes("e2", 8, false, 3);
+    for offset in 6..=8 {
+        s.event("security", offset, "scan-1");
+    }
+    s.event("security", 9, "scan-1");
+    let delivered: Vec<_> = s
+        .take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            ProtoEvent::Delivered(d) => Some((d.offset, d.replayed, d.epoch)),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<_> =
+        [(6, true), (7, true), (8, true), (9, false)].into_iter().map(|(o, r)| (o, r, "e2".to_owned())).collect();
+    assert_eq!(delivered, expected);
+    assert_eq!(s.proto.position(id).unwrap().offset, 9);
+}
+
+#[test]
+fn with_the_reload_off_a_failed_recovery_is_a_resync_then_live() {
+    let mut config = ProtoConfig::default();
+    config.resync_history = None;
+    let mut s = Script::with_config(config);
+    let (id, _) = reconnect_into_a_new_epoch(&mut s);
     let resyncs: Vec<_> = s.take_events().into_iter().filter(|e| matches!(e, ProtoEvent::Resync { .. })).collect();
     assert!(matches!(&resyncs[..], [ProtoEvent::Resync { subscriptions, .. }] if subscriptions == &vec![id]));
+    assert!(s.take_sent().is_empty(), "no reload");
     s.event("security", 8, "scan-1");
     assert_eq!(s.delivered().into_iter().map(|d| d.0).collect::<Vec<_>>(), vec![8]);
 }
@@ -326,6 +372,7 @@ fn an_upgrade_refused_with_429_is_reported_and_waits_for_retry_after_and_the_cap
     assert_eq!(s.take_actions(), vec![Action::Connect]);
     // The hub answers the upgrade with 429 (an address blocked for failed authentications).
     let refusal = Refusal {
+        url: "ws://hub/ws".into(),
         status: 429,
         code: Some(ErrorCode::RateLimited),
         message: "too many failed authentications from this address".into(),
@@ -350,7 +397,10 @@ fn an_upgrade_refused_with_429_is_reported_and_waits_for_retry_after_and_the_cap
     t.proto.handle_token(t.now, Ok("token-1".into()));
     t.pump();
     t.take_actions();
-    t.proto.handle_refused(t.now, Refusal { status: 503, code: None, message: String::new(), retry_after: None });
+    t.proto.handle_refused(
+        t.now,
+        Refusal { url: "ws://hub/ws".into(), status: 503, code: None, message: String::new(), retry_after: None },
+    );
     t.pump();
     assert!(t.take_events().iter().any(|e| matches!(e, ProtoEvent::Error(Error::Transport(_)))));
     let ConnectionState::Reconnecting { next_in, .. } = t.proto.state().clone() else { panic!() };
@@ -545,4 +595,86 @@ fn a_failing_token_provider_is_retried_with_backoff() {
     assert!(matches!(s.proto.state(), ConnectionState::Reconnecting { attempt: 1, .. }));
     s.fire_timer();
     assert_eq!(s.take_actions(), vec![Action::FetchToken]);
+}
+
+#[test]
+fn a_connection_the_client_drops_after_being_stable_resets_the_attempt_counter() {
+    let mut s = Script::new();
+    s.connect();
+    // Build up the attempt counter with short-lived connections.
+    for _ in 0..5 {
+        s.closed(None);
+        s.fire_timer();
+        s.connect();
+    }
+    // Minutes connected, then the hub falls silent: the client drops the connection itself.
+    for _ in 0..10 {
+        s.advance(Duration::from_secs(20));
+        s.recv(r#"{"type":"pong"}"#);
+    }
+    s.advance(Duration::from_secs(25));
+    s.advance(Duration::from_secs(10));
+    assert!(matches!(s.take_actions()[..], [Action::Disconnect { .. }]));
+    s.closed(None);
+    let state = s.proto.state().clone();
+    assert!(matches!(state, ConnectionState::Reconnecting { attempt: 1, .. }), "{state:?}");
+}
+
+#[test]
+fn a_token_refused_again_by_the_provider_closes_the_client_with_the_hubs_code() {
+    let mut s = Script::new();
+    s.connect();
+    s.take_events();
+    s.recv(r#"{"type":"auth_error","code":"token_expired","message":"the token has expired"}"#);
+    s.closed(Some(4401));
+    s.fire_timer();
+    assert_eq!(s.take_actions(), vec![Action::FetchToken]);
+    // A fixed token (or a provider with nothing newer) hands back the very token refused.
+    s.proto.handle_token(s.now, Ok("token-1".into()));
+    s.pump();
+    assert!(s.take_actions().is_empty(), "no connection attempt with a token known to fail");
+    let ConnectionState::Closed { error: Some(Error::Auth { code, .. }), .. } = s.proto.state().clone() else {
+        panic!("{:?}", s.proto.state())
+    };
+    assert_eq!(code.as_str(), "token_expired");
+    assert_eq!(s.proto.poll_timeout(), None, "nothing is retried");
+    // A different token is another matter: `open()` after a fix starts again.
+    s.proto.open(s.now);
+    s.pump();
+    s.connect();
+}
+
+#[test]
+fn an_upgrade_refused_with_404_closes_the_client_naming_the_url() {
+    let mut s = Script::new();
+    s.proto.handle_token(s.now, Ok("token-1".into()));
+    s.pump();
+    assert_eq!(s.take_actions(), vec![Action::FetchToken, Action::Connect]);
+    let url = "ws://127.0.0.1:9/wrong".to_owned();
+    s.proto.handle_refused(
+        s.now,
+        Refusal { url: url.clone(), status: 404, code: None, message: String::new(), retry_after: None },
+    );
+    s.pump();
+    let ConnectionState::Closed { error: Some(error), .. } = s.proto.state().clone() else { panic!() };
+    assert!(matches!(&error, Error::Http { status: 404, .. }), "{error:?}");
+    assert!(error.to_string().contains(&url), "{error}");
+    assert!(!error.is_retryable());
+    assert_eq!(s.proto.poll_timeout(), None);
+}
+
+#[test]
+fn the_users_own_subject_is_subscribed_once_the_hub_says_who_the_user_is() {
+    let mut s = Script::new();
+    let id = s.proto.subscribe_scoped("user".parse().unwrap(), herald_subscriber::Scope::User, None);
+    let again = s.proto.subscribe_scoped("user".parse().unwrap(), herald_subscriber::Scope::User, None);
+    s.pump();
+    s.connect(); // authenticated as user `u`
+    let sent = s.take_sent();
+    let [ClientFrame::Subscribe(frame)] = &sent[..] else { panic!("one shared subscription: {sent:?}") };
+    assert_eq!((frame.channel.as_str(), frame.subject.as_str()), ("user", "u"));
+    s.sent = sent;
+    s.answer_subscribes("e1", 0, false, 0);
+    s.event("user", 1, "u");
+    assert_eq!(s.delivered(), vec![(1, vec![id, again], true)]);
 }

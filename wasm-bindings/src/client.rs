@@ -1,34 +1,34 @@
-//! `HeraldClient`: the JavaScript face of the subscriber SDK's [`Client`].
+//! `HeraldClient`: the JavaScript face of the subscriber SDK's [`Client`], one to one.
 //!
-//! JavaScript callbacks live in tables here, not in the SDK: the SDK client exists only
-//! between `connect()` and `close()`, while listeners and subscriptions registered before
-//! `connect()` (or kept across `close()` + `connect()`) stay. On `connect()` the facade
-//! registers one SDK handler per kind (event, resync, error), one task that follows the
-//! state, and one pump task per subscription; `close()` aborts them all.
+//! The Rust client is long-lived (`connect()` / `close()` repeat, handlers and subscriptions
+//! survive) and does all routing, reference counting and resubscription itself, so this file
+//! keeps no tables: each `on*` call registers one SDK handler and returns a function that
+//! drops it; each `subscribe` pumps one SDK subscription stream into its callback.
 //!
-//! Every `on*`/`subscribe` call returns an idempotent unsubscribe function. Callbacks run
-//! outside any borrow, so a callback may unsubscribe or subscribe re-entrantly; an
-//! exception thrown by a callback is reported with `console.error` and does not stop the
-//! other callbacks.
+//! Callbacks run outside any borrow, so a callback may unsubscribe or subscribe re-entrantly;
+//! an exception thrown by a callback is reported with `console.error` and does not stop the
+//! other callbacks. A refused subscription is reported once with `console.warn`, naming the
+//! hub's code, the channel and the subject.
 
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures_util::StreamExt;
 use futures_util::future::{AbortHandle, Abortable};
-use herald_event_types::{ChannelName, CloseCode, EventCategory, Subject};
-use herald_subscriber::{Backoff, Client, ConnectionState, Duration, Handler, ProtoConfig, SubscriptionEvent};
-use js_sys::{Function, Promise, Reflect};
+use herald_subscriber::{
+    Backoff, ChannelName, Client, ConnectionState, Duration, Error, EventCategory, Handler, HistoryQuery, ProtoConfig,
+    StreamPosition, Subject, SubscriptionEvent,
+};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{JsFuture, spawn_local};
+use wasm_bindgen_futures::{JsFuture, future_to_promise, spawn_local};
 
 use crate::{convert, error};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
-/** Where the connection is. `idle` until `connect()`. */
+/** Where the connection is. `idle` until the first `connect()`. */
 export type ConnectionStatus = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
 
 /** A connection state snapshot. The same object is returned until the state changes. */
@@ -42,11 +42,13 @@ export interface ConnectionStateSnapshot {
   readonly code?: number | null;
   /** Close reason (`closed`). */
   readonly reason?: string;
+  /** The permanent failure that closed the client (`closed`; absent when `close()` did). */
+  readonly error?: HeraldError;
 }
 
 /** Stable codes of `HeraldError.code`. */
 export type HeraldErrorCode =
-  | "invalid_argument" | "auth" | "token" | "refused" | "closed" | "transport" | "client_closed"
+  | "invalid_argument" | "auth" | "token" | "refused" | "closed" | "transport" | "http" | "client_closed"
   | "message_too_big" | "unknown";
 
 /** The one error shape of the package: an `Error` named `HeraldError`. */
@@ -58,6 +60,14 @@ export interface HeraldError extends Error {
   readonly detail?: string;
   /** The WebSocket close code, for `closed`. */
   readonly closeCode?: number;
+  /** The channel of a refused subscription (`refused`). */
+  readonly channel?: string;
+  /** The subject prefix of a refused subscription (`refused`; `""`: the whole channel). */
+  readonly subject?: string;
+  /** The URL requested (`http`). */
+  readonly url?: string;
+  /** The HTTP status (`http`; 0 when no answer arrived). */
+  readonly status?: number;
 }
 
 /** An event envelope (docs/protocol.md §2) with `data` as a plain object. */
@@ -77,14 +87,49 @@ export interface HeraldEnvelope {
 export interface HeraldDelivery<E = HeraldEnvelope> {
   channel: string;
   offset: number;
+  /** The channel's epoch the offset belongs to. */
+  epoch: string;
+  /** `true` for a replayed event (history, a `since` recovery, the reload after a resync). */
+  replayed: boolean;
   event: E;
+}
+
+/** Who the hub authenticated (`authenticated.user`). */
+export interface HeraldUser { readonly id: string; readonly org: string; readonly name?: string }
+
+/** Options of the interest listeners (`onEvent`, `onCategory`, `onAnyEvent`). */
+export interface HeraldInterestOptions {
+  /** The hub refused a subscription the listener implies (`forbidden`, …). */
+  onError?: (error: HeraldError) => void;
+}
+
+/** Options of `history`. */
+export interface HeraldHistoryOptions {
+  /** Subject prefix; `""` (default) for the whole channel. */
+  subject?: string;
+  /** Events after this offset (with `epoch`; default: the latest `limit` events). */
+  sinceOffset?: number;
+  /** The epoch of `sinceOffset` (default: the hub's current one). */
+  epoch?: string;
+  /** At most this many events (hub default 100, capped at 1000). */
+  limit?: number;
+}
+
+/** A page of history (docs/protocol.md §8). Every event is marked `replayed`. */
+export interface HeraldHistoryPage {
+  epoch: string;
+  offset: number;
+  recovered: boolean;
+  events: HeraldDelivery[];
 }
 
 /** Options of `new HeraldClient(…)`. Give `token` or `getToken`. */
 export interface HeraldClientOptions {
-  /** The hub's WebSocket URL, `ws://host:port/ws`. */
+  /** The hub's WebSocket URL: `ws://host:port` (`/ws` is appended to a URL without a
+   *  path) or `ws://host:port/path`. */
   url: string;
-  /** A fixed token (cannot be refreshed). */
+  /** A fixed token. It cannot be refreshed: when the hub refuses it, the client closes
+   *  (`state.status === "closed"`, `state.error` says why) instead of retrying. */
   token?: string;
   /** Called before each connection, after a 4401 and before the token expires. */
   getToken?: () => Promise<string> | string;
@@ -93,6 +138,9 @@ export interface HeraldClientOptions {
   /** Heartbeat interval assumed until the hub announces its own (default 25000 ms) and the
    *  silence allowed after it (default 10000 ms). */
   heartbeat?: { intervalMs?: number; timeoutMs?: number };
+  /** After a resync, reload this many of the channel's latest events (delivered with
+   *  `replayed: true`); `false` turns the reload off. Default 100. */
+  resyncHistory?: number | false;
 }
 
 /** Options of `subscribe`. */
@@ -101,7 +149,8 @@ export interface HeraldSubscribeOptions {
   subject?: string;
   /** Replay the last `history` events first. */
   history?: number;
-  /** Events may have been missed (recovery failed, or the callback fell behind): reload. */
+  /** Events may have been missed (recovery failed, or the callback fell behind): reset what
+   *  was built from earlier events; the latest events follow, replayed (`resyncHistory`). */
   onResync?: () => void;
   /** A `final` event ended the subject; the subscription is gone. */
   onEnd?: () => void;
@@ -122,8 +171,18 @@ extern "C" {
     pub type ClientOptions;
     #[wasm_bindgen(typescript_type = "HeraldSubscribeOptions | undefined")]
     pub type SubscribeOptions;
+    #[wasm_bindgen(typescript_type = "HeraldInterestOptions")]
+    pub type InterestOptions;
+    #[wasm_bindgen(typescript_type = "HeraldHistoryOptions")]
+    pub type HistoryOptions;
+    #[wasm_bindgen(typescript_type = "Promise<HeraldHistoryPage>")]
+    pub type HistoryPromise;
     #[wasm_bindgen(typescript_type = "ConnectionStateSnapshot")]
     pub type StateSnapshot;
+    #[wasm_bindgen(typescript_type = "HeraldUser | null")]
+    pub type UserSnapshot;
+    #[wasm_bindgen(typescript_type = "readonly HeraldError[]")]
+    pub type Refusals;
     #[wasm_bindgen(typescript_type = "Unsubscribe")]
     pub type Unsubscribe;
     #[wasm_bindgen(typescript_type = "(delivery: HeraldDelivery) => void")]
@@ -136,71 +195,26 @@ extern "C" {
     pub type ErrorCallback;
 }
 
-type List = Vec<(u64, Function)>;
-
-#[derive(Default)]
-struct Listeners {
-    state: List,
-    by_type: HashMap<String, List>,
-    by_category: HashMap<EventCategory, List>,
-    any: List,
-    resync: List,
-    error: List,
+/// A JavaScript value kept for as long as the Rust value it was made from is unchanged, so
+/// `client.state` (and `refusals`) is the same object until something changes.
+struct Cached<T> {
+    value: RefCell<Option<(T, JsValue)>>,
 }
 
-#[derive(Clone, Copy)]
-enum Kind {
-    State,
-    Type,
-    Category(EventCategory),
-    Any,
-    Resync,
-    Error,
-}
+impl<T: PartialEq> Cached<T> {
+    fn new() -> Self {
+        Self { value: RefCell::new(None) }
+    }
 
-struct Sub {
-    channel: ChannelName,
-    subject: Subject,
-    history: Option<u32>,
-    callback: Function,
-    on_resync: Option<Function>,
-    on_end: Option<Function>,
-    on_error: Option<Function>,
-    abort: Option<AbortHandle>,
-}
-
-struct Live {
-    client: Client,
-    _handlers: Vec<Handler>,
-    state_task: AbortHandle,
-}
-
-struct Settings {
-    url: String,
-    token: Option<String>,
-    get_token: Option<Function>,
-    config: ProtoConfig,
-}
-
-struct Shared {
-    settings: Settings,
-    live: RefCell<Option<Live>>,
-    listeners: RefCell<Listeners>,
-    subs: RefCell<HashMap<u64, Sub>>,
-    next_id: Cell<u64>,
-    state: RefCell<JsValue>,
-}
-
-impl Drop for Shared {
-    fn drop(&mut self) {
-        for sub in self.subs.get_mut().values_mut() {
-            if let Some(abort) = sub.abort.take() {
-                abort.abort();
+    fn get(&self, now: T, convert: impl FnOnce(&T) -> JsValue) -> JsValue {
+        let mut value = self.value.borrow_mut();
+        match &*value {
+            Some((seen, js)) if *seen == now => js.clone(),
+            _ => {
+                let js = convert(&now);
+                *value = Some((now, js.clone()));
+                js
             }
-        }
-        if let Some(live) = self.live.get_mut().take() {
-            live.state_task.abort();
-            live.client.close();
         }
     }
 }
@@ -208,12 +222,21 @@ impl Drop for Shared {
 /// A Herald connection for JavaScript (`HeraldClient`). See `docs/react.md` for the API.
 #[wasm_bindgen(js_name = HeraldClient)]
 pub struct JsClient {
-    inner: Rc<Shared>,
+    client: Client,
+    state: Rc<Cached<ConnectionState>>,
+    refusals: Cached<Vec<Error>>,
+    _warn: Handler,
 }
 
 impl std::fmt::Debug for JsClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HeraldClient").field("url", &self.inner.settings.url).finish_non_exhaustive()
+        f.debug_struct("HeraldClient").field("url", &self.client.url()).finish_non_exhaustive()
+    }
+}
+
+impl Drop for JsClient {
+    fn drop(&mut self) {
+        self.client.close();
     }
 }
 
@@ -231,6 +254,17 @@ fn string_option(object: &JsValue, key: &str) -> Result<Option<String>, JsValue>
         return Ok(None);
     }
     value.as_string().map(Some).ok_or_else(|| error::invalid(format_args!("{key} must be a string")))
+}
+
+fn count_option(object: &JsValue, key: &str) -> Result<Option<u32>, JsValue> {
+    let value = get(object, key);
+    if !present(&value) {
+        return Ok(None);
+    }
+    match value.as_f64() {
+        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX) => Ok(Some(n as u32)),
+        _ => Err(error::invalid(format_args!("{key} must be a non-negative integer"))),
+    }
 }
 
 fn ms_option(object: &JsValue, key: &str) -> Result<Option<Duration>, JsValue> {
@@ -259,14 +293,15 @@ fn function(value: JsValue, what: &str) -> Result<Function, JsValue> {
 /// Calls `callback(value)`; an exception goes to `console.error`.
 fn call(callback: &Function, value: &JsValue) {
     if let Err(thrown) = callback.call1(&JsValue::UNDEFINED, value) {
-        report(&thrown);
+        console("error", &JsValue::from_str("herald: a callback threw"), &thrown);
     }
 }
 
-fn report(thrown: &JsValue) {
+/// `console[level](first, second)`.
+fn console(level: &str, first: &JsValue, second: &JsValue) {
     let console = get(&js_sys::global(), "console");
-    if let Ok(log) = get(&console, "error").dyn_into::<Function>() {
-        let _ = log.call2(&console, &JsValue::from_str("herald: a callback threw"), thrown);
+    if let Ok(log) = get(&console, level).dyn_into::<Function>() {
+        let _ = log.call2(&console, first, second);
     }
 }
 
@@ -277,16 +312,14 @@ fn describe(value: &JsValue) -> String {
         .unwrap_or_else(|| "getToken failed".to_owned())
 }
 
-fn parse_settings(options: &JsValue) -> Result<Settings, JsValue> {
+/// The client from `new HeraldClient(options)`, not connected.
+fn build(options: &JsValue) -> Result<Client, JsValue> {
     if !options.is_object() {
         return Err(error::invalid("options must be an object: { url, token | getToken }"));
     }
     let url = string_option(options, "url")?.ok_or_else(|| error::invalid("url is required"))?;
     let token = string_option(options, "token")?;
     let get_token = function_option(options, "getToken")?;
-    if token.is_none() && get_token.is_none() {
-        return Err(error::invalid("give token or getToken"));
-    }
     let mut config = ProtoConfig::default();
     let backoff = get(options, "backoff");
     if present(&backoff) {
@@ -303,112 +336,25 @@ fn parse_settings(options: &JsValue) -> Result<Settings, JsValue> {
             config.pong_timeout = timeout;
         }
     }
-    Ok(Settings { url, token, get_token, config })
-}
-
-impl Shared {
-    fn next_id(&self) -> u64 {
-        let id = self.next_id.get() + 1;
-        self.next_id.set(id);
-        id
+    if get(options, "resyncHistory") == JsValue::FALSE {
+        config.resync_history = None;
+    } else if let Some(history) = count_option(options, "resyncHistory")? {
+        config.resync_history = Some(history);
     }
-
-    fn add_listener(self: &Rc<Self>, kind: Kind, key: Option<String>, callback: Function) -> Unsubscribe {
-        let id = self.next_id();
-        {
-            let mut listeners = self.listeners.borrow_mut();
-            let list = match (kind, key) {
-                (Kind::Type, Some(event_type)) => listeners.by_type.entry(event_type).or_default(),
-                (Kind::Category(category), _) => listeners.by_category.entry(category).or_default(),
-                (Kind::State, _) => &mut listeners.state,
-                (Kind::Resync, _) => &mut listeners.resync,
-                (Kind::Error, _) => &mut listeners.error,
-                _ => &mut listeners.any,
-            };
-            list.push((id, callback));
-        }
-        let weak = Rc::downgrade(self);
-        unsubscribe_fn(move || {
-            if let Some(shared) = weak.upgrade() {
-                let mut listeners = shared.listeners.borrow_mut();
-                let retain = |list: &mut List| list.retain(|(i, _)| *i != id);
-                match kind {
-                    Kind::State => retain(&mut listeners.state),
-                    Kind::Type => listeners.by_type.values_mut().for_each(retain),
-                    Kind::Category(category) => listeners.by_category.get_mut(&category).into_iter().for_each(retain),
-                    Kind::Any => retain(&mut listeners.any),
-                    Kind::Resync => retain(&mut listeners.resync),
-                    Kind::Error => retain(&mut listeners.error),
-                }
+    let builder = Client::builder(url).config(config);
+    let builder = match (get_token, token) {
+        (Some(get_token), _) => builder.token_provider(move || {
+            let result = get_token.call0(&JsValue::UNDEFINED);
+            async move {
+                let value = result.map_err(|e| describe(&e))?;
+                let value = JsFuture::from(Promise::resolve(&value)).await.map_err(|e| describe(&e))?;
+                value.as_string().ok_or_else(|| "getToken must resolve to a string".to_owned())
             }
-        })
-    }
-
-    fn set_state(&self, state: JsValue) {
-        *self.state.borrow_mut() = state.clone();
-        let listeners: Vec<Function> = self.listeners.borrow().state.iter().map(|(_, f)| f.clone()).collect();
-        for callback in listeners {
-            call(&callback, &state);
-        }
-    }
-
-    /// Starts the pump of subscription `id` on the live client (if connected).
-    fn start(self: &Rc<Self>, id: u64) {
-        let live = self.live.borrow();
-        let Some(live) = live.as_ref() else { return };
-        let mut subs = self.subs.borrow_mut();
-        let Some(sub) = subs.get_mut(&id) else { return };
-        if sub.abort.is_some() {
-            return;
-        }
-        let mut stream = live.client.subscribe(sub.channel.clone(), sub.subject.clone(), sub.history);
-        let (handle, registration) = AbortHandle::new_pair();
-        sub.abort = Some(handle);
-        let weak = Rc::downgrade(self);
-        let pump = async move {
-            while let Some(item) = stream.next().await {
-                let Some(shared) = weak.upgrade() else { break };
-                let (callback, on_resync, on_end, on_error) = match shared.subs.borrow().get(&id) {
-                    Some(s) => (s.callback.clone(), s.on_resync.clone(), s.on_end.clone(), s.on_error.clone()),
-                    None => break,
-                };
-                match item {
-                    SubscriptionEvent::Event(delivery) => call(&callback, &convert::delivery(&delivery)),
-                    SubscriptionEvent::Resync => {
-                        if let Some(f) = on_resync {
-                            call(&f, &JsValue::UNDEFINED);
-                        }
-                    }
-                    SubscriptionEvent::Ended => {
-                        shared.subs.borrow_mut().remove(&id);
-                        if let Some(f) = on_end {
-                            call(&f, &JsValue::UNDEFINED);
-                        }
-                        break;
-                    }
-                    SubscriptionEvent::Failed(herald_subscriber::Error::Closed { .. }) => {
-                        // The whole client closed for good: the state says why. The
-                        // subscription stays registered, and `connect()` resumes it.
-                        if let Some(sub) = shared.subs.borrow_mut().get_mut(&id) {
-                            sub.abort = None;
-                        }
-                        break;
-                    }
-                    SubscriptionEvent::Failed(failure) => {
-                        shared.subs.borrow_mut().remove(&id);
-                        if let Some(f) = on_error {
-                            call(&f, &error::from_sdk(&failure));
-                        }
-                        break;
-                    }
-                    _ => {}
-                }
-            }
-        };
-        spawn_local(async move {
-            let _ = Abortable::new(pump, registration).await;
-        });
-    }
+        }),
+        (None, Some(token)) => builder.token(token),
+        (None, None) => return Err(error::invalid("give token or getToken")),
+    };
+    Ok(builder.build())
 }
 
 /// An idempotent JS function that runs `f` once.
@@ -422,149 +368,94 @@ fn unsubscribe_fn(f: impl FnOnce() + 'static) -> Unsubscribe {
     closure.into_js_value().unchecked_into()
 }
 
+/// Keeps `handler` registered until the returned function is called.
+fn release(handler: Handler) -> Unsubscribe {
+    unsubscribe_fn(move || drop(handler))
+}
+
+fn delivery_callback(callback: DeliveryCallback) -> Result<impl Fn(&herald_subscriber::Delivery), JsValue> {
+    let callback = function(callback.into(), "callback")?;
+    Ok(move |delivery: &herald_subscriber::Delivery| call(&callback, &convert::delivery(delivery)))
+}
+
+/// Adds the interest options (`onError`) to an interest handler.
+fn interest(handler: Handler, options: Option<InterestOptions>) -> Result<Unsubscribe, JsValue> {
+    let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+    let handler = match function_option(&options, "onError")? {
+        Some(on_error) => handler.on_refused(move |failure| call(&on_error, &error::from_sdk(failure))),
+        None => handler,
+    };
+    Ok(release(handler))
+}
+
 #[wasm_bindgen(js_class = HeraldClient)]
 impl JsClient {
-    /// `new HeraldClient({ url, token | getToken, backoff?, heartbeat? })`. Does not
-    /// connect: call `connect()`. Throws a `HeraldError` (`invalid_argument`) on bad options.
+    /// `new HeraldClient({ url, token | getToken, backoff?, heartbeat?, resyncHistory? })`.
+    /// Does not connect: call `connect()`. Throws a `HeraldError` (`invalid_argument`) on bad
+    /// options.
     #[wasm_bindgen(constructor)]
     pub fn new(options: ClientOptions) -> Result<Self, JsValue> {
         #[cfg(feature = "console-panic-hook")]
         console_error_panic_hook::set_once();
-        let settings = parse_settings(&options)?;
-        Ok(Self {
-            inner: Rc::new(Shared {
-                settings,
-                live: RefCell::new(None),
-                listeners: RefCell::new(Listeners::default()),
-                subs: RefCell::new(HashMap::new()),
-                next_id: Cell::new(0),
-                state: RefCell::new(convert::idle()),
-            }),
-        })
+        let client = build(&options.into())?;
+        let warn = client.on_error(|failure| {
+            if let Error::SubscribeRefused { .. } = failure {
+                console("warn", &JsValue::from_str(&format!("herald: {failure}")), &error::from_sdk(failure));
+            }
+        });
+        Ok(Self { client, state: Rc::new(Cached::new()), refusals: Cached::new(), _warn: warn })
     }
 
     /// Starts connecting (and keeps reconnecting until `close()`). Idempotent while
-    /// connected; after `close()` it connects again and resumes every subscription.
+    /// connected; after `close()` (or a permanent failure) it connects again, and every
+    /// listener and subscription resumes.
     pub fn connect(&self) {
-        let shared = &self.inner;
-        if shared.live.borrow().is_some() {
-            return;
-        }
-        let settings = &shared.settings;
-        let mut builder = Client::builder(settings.url.clone()).config(settings.config.clone());
-        builder = match (&settings.get_token, &settings.token) {
-            (Some(get_token), _) => {
-                let get_token = get_token.clone();
-                builder.token_provider(move || {
-                    let result = get_token.call0(&JsValue::UNDEFINED);
-                    async move {
-                        let value = result.map_err(|e| describe(&e))?;
-                        let value = JsFuture::from(Promise::resolve(&value)).await.map_err(|e| describe(&e))?;
-                        value.as_string().ok_or_else(|| "getToken must resolve to a string".to_owned())
-                    }
-                })
-            }
-            (None, Some(token)) => builder.token(token.clone()),
-            (None, None) => builder,
-        };
-        let client = builder.connect();
-
-        let weak = Rc::downgrade(shared);
-        let on_event = client.on_event(move |delivery| {
-            let Some(shared) = weak.upgrade() else { return };
-            let callbacks: Vec<Function> = {
-                let listeners = shared.listeners.borrow();
-                let by_type = listeners.by_type.get(&delivery.event.event_type).into_iter().flatten();
-                let by_category = listeners.by_category.get(&delivery.event.category).into_iter().flatten();
-                by_type.chain(by_category).chain(listeners.any.iter()).map(|(_, f)| f.clone()).collect()
-            };
-            if callbacks.is_empty() {
-                return;
-            }
-            let value = convert::delivery(delivery);
-            for callback in callbacks {
-                call(&callback, &value);
-            }
-        });
-        let weak = Rc::downgrade(shared);
-        let on_resync = client.on_resync(move |resync| {
-            let Some(shared) = weak.upgrade() else { return };
-            let callbacks: Vec<Function> = shared.listeners.borrow().resync.iter().map(|(_, f)| f.clone()).collect();
-            let value = convert::resync(resync.channel.as_str(), resync.subject.as_str());
-            for callback in callbacks {
-                call(&callback, &value);
-            }
-        });
-        let weak = Rc::downgrade(shared);
-        let on_error = client.on_error(move |failure| {
-            let Some(shared) = weak.upgrade() else { return };
-            let callbacks: Vec<Function> = shared.listeners.borrow().error.iter().map(|(_, f)| f.clone()).collect();
-            let value = error::from_sdk(failure);
-            for callback in callbacks {
-                call(&callback, &value);
-            }
-        });
-
-        let mut states = client.state_changes();
-        let weak = Rc::downgrade(shared);
-        let (state_task, registration) = AbortHandle::new_pair();
-        spawn_local(async move {
-            let follow = async move {
-                loop {
-                    let state = convert::state(&states.borrow_and_update());
-                    let Some(shared) = weak.upgrade() else { break };
-                    shared.set_state(state);
-                    drop(shared);
-                    if states.changed().await.is_err() {
-                        break;
-                    }
-                }
-            };
-            let _ = Abortable::new(follow, registration).await;
-        });
-
-        *shared.live.borrow_mut() = Some(Live { client, _handlers: vec![on_event, on_resync, on_error], state_task });
-        let ids: Vec<u64> = shared.subs.borrow().keys().copied().collect();
-        for id in ids {
-            shared.start(id);
-        }
+        self.client.connect();
     }
 
-    /// Closes the connection for good (code 1000). Listeners and subscriptions stay
-    /// registered; `connect()` resumes them. Idempotent.
+    /// Closes the connection (code 1000). Listeners and subscriptions stay registered;
+    /// `connect()` resumes them. Idempotent.
     pub fn close(&self) {
-        let shared = &self.inner;
-        let Some(live) = shared.live.borrow_mut().take() else { return };
-        for sub in shared.subs.borrow_mut().values_mut() {
-            if let Some(abort) = sub.abort.take() {
-                abort.abort();
-            }
-        }
-        live.state_task.abort();
-        live.client.close();
-        drop(live);
-        let closed =
-            ConnectionState::Closed { code: Some(CloseCode::from(1000)), reason: "closed by the application".into() };
-        shared.set_state(convert::state(&closed));
+        self.client.close();
     }
 
     /// The connection state: the same frozen object until the state changes.
     #[wasm_bindgen(getter)]
     pub fn state(&self) -> StateSnapshot {
-        self.inner.state.borrow().clone().unchecked_into()
+        self.state.get(self.client.state(), convert::state).unchecked_into()
     }
 
-    /// Calls `callback(state)` on every state change.
+    /// Who the hub authenticated, `null` before the first authentication.
+    #[wasm_bindgen(getter)]
+    pub fn user(&self) -> UserSnapshot {
+        self.client.user().map_or(JsValue::NULL, |user| convert::user(&user)).unchecked_into()
+    }
+
+    /// The refused subscriptions in force (each a `HeraldError` with `code: "refused"`,
+    /// `detail`, `channel`, `subject`): the same frozen array until it changes.
+    #[wasm_bindgen(getter)]
+    pub fn refusals(&self) -> Refusals {
+        let refusals = self.client.refusals();
+        self.refusals
+            .get(refusals, |list| {
+                let array: Array = list.iter().map(error::from_sdk).collect();
+                Object::freeze(&array).into()
+            })
+            .unchecked_into()
+    }
+
+    /// Calls `callback(state)` on every state change (the same objects as `state`).
     #[wasm_bindgen(js_name = onState)]
     pub fn on_state(&self, callback: StateCallback) -> Result<Unsubscribe, JsValue> {
         let callback = function(callback.into(), "callback")?;
-        Ok(self.inner.add_listener(Kind::State, None, callback))
+        let cache = self.state.clone();
+        Ok(release(self.client.on_state(move |state| call(&callback, &cache.get(state.clone(), convert::state)))))
     }
 
     /// Subscribes to `channel` (subject prefix `options.subject`, replaying
     /// `options.history` events first) and calls `callback(delivery)` for each event.
-    /// Survives reconnects; may be called before `connect()`. Throws `invalid_argument`
-    /// for an invalid channel or subject.
+    /// Survives reconnects and `close()`/`connect()`; may be called before `connect()`.
+    /// Throws `invalid_argument` for an invalid channel or subject.
     pub fn subscribe(
         &self,
         channel: &str,
@@ -575,73 +466,124 @@ impl JsClient {
         let channel: ChannelName = channel.parse().map_err(error::invalid)?;
         let subject: Subject =
             string_option(&options, "subject")?.unwrap_or_default().parse().map_err(error::invalid)?;
-        let history = match get(&options, "history").as_f64() {
-            Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX) => Some(n as u32),
-            Some(_) => return Err(error::invalid("history must be a non-negative integer")),
-            None => None,
-        };
-        let sub = Sub {
-            channel,
-            subject,
-            history,
-            callback: function(callback.into(), "callback")?,
-            on_resync: function_option(&options, "onResync")?,
-            on_end: function_option(&options, "onEnd")?,
-            on_error: function_option(&options, "onError")?,
-            abort: None,
-        };
-        let id = self.inner.next_id();
-        self.inner.subs.borrow_mut().insert(id, sub);
-        self.inner.start(id);
-        let weak = Rc::downgrade(&self.inner);
-        Ok(unsubscribe_fn(move || {
-            if let Some(shared) = weak.upgrade() {
-                let sub = shared.subs.borrow_mut().remove(&id);
-                if let Some(abort) = sub.and_then(|s| s.abort) {
-                    abort.abort();
+        let history = count_option(&options, "history")?;
+        let callback = function(callback.into(), "callback")?;
+        let on_resync = function_option(&options, "onResync")?;
+        let on_end = function_option(&options, "onEnd")?;
+        let on_error = function_option(&options, "onError")?;
+        let mut stream = self.client.subscribe(channel, subject, history);
+        let pump = async move {
+            while let Some(item) = stream.next().await {
+                match item {
+                    SubscriptionEvent::Event(delivery) => call(&callback, &convert::delivery(&delivery)),
+                    SubscriptionEvent::Resync => on_resync.iter().for_each(|f| call(f, &JsValue::UNDEFINED)),
+                    SubscriptionEvent::Ended => on_end.iter().for_each(|f| call(f, &JsValue::UNDEFINED)),
+                    SubscriptionEvent::Failed(failure) => {
+                        on_error.iter().for_each(|f| call(f, &error::from_sdk(&failure)));
+                    }
+                    // The state listeners say why; the subscription resumes on `connect()`.
+                    _ => {}
                 }
             }
-        }))
+        };
+        let (abort, registration) = AbortHandle::new_pair();
+        spawn_local(async move {
+            let _ = Abortable::new(pump, registration).await;
+        });
+        Ok(unsubscribe_fn(move || abort.abort()))
     }
 
-    /// Calls `callback(delivery)` for the first delivery of every event of `eventType`, on
-    /// any subscription.
+    /// Calls `callback(delivery)` for the first delivery of every event of `eventType`, and
+    /// subscribes that type's category channel while listening (`USER`: the user's own
+    /// subject). A type outside the catalogue implies no subscription. `options.onError`
+    /// hears a refusal of that subscription.
     #[wasm_bindgen(js_name = onEvent)]
-    pub fn on_event(&self, event_type: &str, callback: DeliveryCallback) -> Result<Unsubscribe, JsValue> {
-        let callback = function(callback.into(), "callback")?;
-        Ok(self.inner.add_listener(Kind::Type, Some(event_type.to_owned()), callback))
+    pub fn on_event(
+        &self,
+        event_type: &str,
+        callback: DeliveryCallback,
+        options: Option<InterestOptions>,
+    ) -> Result<Unsubscribe, JsValue> {
+        interest(self.client.on_type(event_type, delivery_callback(callback)?), options)
     }
 
     /// Calls `callback(delivery)` for the first delivery of every event of `category`
-    /// (`"PIPELINE"`, …). Throws `invalid_argument` for an unknown category.
+    /// (`"PIPELINE"`, …), and subscribes its channel while listening (`USER`: the user's own
+    /// subject). Throws `invalid_argument` for an unknown category.
     #[wasm_bindgen(js_name = onCategory)]
-    pub fn on_category(&self, category: &str, callback: DeliveryCallback) -> Result<Unsubscribe, JsValue> {
+    pub fn on_category(
+        &self,
+        category: &str,
+        callback: DeliveryCallback,
+        options: Option<InterestOptions>,
+    ) -> Result<Unsubscribe, JsValue> {
         let parsed = EventCategory::parse(category)
             .ok_or_else(|| error::invalid(format_args!("unknown category {category:?} (PIPELINE, SECURITY, …)")))?;
-        let callback = function(callback.into(), "callback")?;
-        Ok(self.inner.add_listener(Kind::Category(parsed), None, callback))
+        interest(self.client.on_category(parsed, delivery_callback(callback)?), options)
     }
 
-    /// Calls `callback(delivery)` for the first delivery of every event.
+    /// Calls `callback(delivery)` for the first delivery of every event, and subscribes all
+    /// six category channels while listening.
     #[wasm_bindgen(js_name = onAnyEvent)]
-    pub fn on_any_event(&self, callback: DeliveryCallback) -> Result<Unsubscribe, JsValue> {
-        let callback = function(callback.into(), "callback")?;
-        Ok(self.inner.add_listener(Kind::Any, None, callback))
+    pub fn on_any_event(
+        &self,
+        callback: DeliveryCallback,
+        options: Option<InterestOptions>,
+    ) -> Result<Unsubscribe, JsValue> {
+        interest(self.client.on_event(delivery_callback(callback)?), options)
     }
 
     /// Calls `callback({channel, subject})` when recovery fails for a subscription: events
-    /// may have been missed, reload that state.
+    /// may have been missed; the latest ones follow, replayed (`resyncHistory`).
     #[wasm_bindgen(js_name = onResync)]
     pub fn on_resync(&self, callback: ResyncCallback) -> Result<Unsubscribe, JsValue> {
         let callback = function(callback.into(), "callback")?;
-        Ok(self.inner.add_listener(Kind::Resync, None, callback))
+        Ok(release(self.client.on_resync(move |resync| {
+            call(&callback, &convert::resync(resync.channel.as_str(), resync.subject.as_str()));
+        })))
     }
 
-    /// Calls `callback(error)` (a `HeraldError`) for errors the client recovers from by
-    /// itself (auth, transport) and for the final close.
+    /// Calls `callback(error)` (a `HeraldError`) for every error: the ones the client
+    /// recovers from (auth, transport), refused subscriptions, and the permanent failure
+    /// that closes it.
     #[wasm_bindgen(js_name = onError)]
     pub fn on_error(&self, callback: ErrorCallback) -> Result<Unsubscribe, JsValue> {
         let callback = function(callback.into(), "callback")?;
-        Ok(self.inner.add_listener(Kind::Error, None, callback))
+        Ok(release(self.client.on_error(move |failure| call(&callback, &error::from_sdk(failure)))))
+    }
+
+    /// Reads a page of `channel`'s history over HTTP with the client's token (docs/protocol.md
+    /// §8). Rejects with a `HeraldError` (`invalid_argument`, `token`, `http`).
+    pub fn history(&self, channel: &str, options: Option<HistoryOptions>) -> Result<HistoryPromise, JsValue> {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let channel: ChannelName = channel.parse().map_err(error::invalid)?;
+        let mut query = HistoryQuery::new()
+            .subject(string_option(&options, "subject")?.unwrap_or_default().parse().map_err(error::invalid)?);
+        let since = get(&options, "sinceOffset");
+        if present(&since) {
+            let offset = since.as_f64().filter(|n| *n >= 0.0 && n.fract() == 0.0);
+            let offset = offset.ok_or_else(|| error::invalid("sinceOffset must be a non-negative integer"))?;
+            let epoch = string_option(&options, "epoch")?.unwrap_or_default();
+            query = query.since(StreamPosition { epoch, offset: offset as u64 });
+        }
+        if let Some(limit) = count_option(&options, "limit")? {
+            query = query.limit(limit);
+        }
+        let client = self.client.clone();
+        let promise = future_to_promise(async move {
+            let page = client.history(&channel, &query).await.map_err(|e| error::from_sdk(&e))?;
+            let events: Array = page
+                .events
+                .iter()
+                .map(|frame| convert::event(&frame.channel, frame.offset, &page.epoch, true, &frame.event))
+                .collect();
+            let value = Object::new();
+            let _ = Reflect::set(&value, &"epoch".into(), &page.epoch.as_str().into());
+            let _ = Reflect::set(&value, &"offset".into(), &(page.offset as f64).into());
+            let _ = Reflect::set(&value, &"recovered".into(), &page.recovered.into());
+            let _ = Reflect::set(&value, &"events".into(), &events);
+            Ok(value.into())
+        });
+        Ok(promise.unchecked_into())
     }
 }

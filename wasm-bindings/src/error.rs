@@ -1,6 +1,7 @@
 //! The one error shape that crosses into JavaScript: an `Error` named `HeraldError` with
 //! `code` (a stable string) and `retryable` (whether trying again unchanged can succeed),
-//! plus `detail` (the hub's error code, when there is one) and `closeCode`.
+//! plus `detail` (the hub's error code, when there is one), `closeCode`, and for refused
+//! subscriptions `channel` / `subject`, for HTTP failures `url` / `status`.
 
 use herald_subscriber::Error;
 use js_sys::Reflect;
@@ -29,15 +30,27 @@ pub(crate) fn invalid(message: impl std::fmt::Display) -> JsValue {
     js_error(INVALID_ARGUMENT, &message.to_string(), false, None)
 }
 
-/// An SDK error as a `HeraldError`. Codes: `auth`, `token`, `refused`, `closed`,
-/// `transport`, `client_closed`, `message_too_big`, `unknown`.
+/// An SDK error as a `HeraldError`. Codes: `auth`, `token`, `refused` (with `channel` and
+/// `subject` for a refused subscription), `closed`, `transport`, `http` (with `url` and
+/// `status`), `client_closed`, `message_too_big`, `unknown`.
 pub(crate) fn from_sdk(error: &Error) -> JsValue {
     let message = error.to_string();
     let retryable = error.is_retryable();
+    let mut extra: Vec<(&str, JsValue)> = Vec::new();
     let (code, detail) = match error {
         Error::Auth { code, .. } => ("auth", Some(code.to_string())),
         Error::Token(_) => ("token", None),
         Error::Refused { code, .. } => ("refused", Some(code.to_string())),
+        Error::SubscribeRefused { channel, subject, code, .. } => {
+            extra.push(("channel", channel.as_str().into()));
+            extra.push(("subject", subject.as_str().into()));
+            ("refused", Some(code.to_string()))
+        }
+        Error::Http { url, status, code, .. } => {
+            extra.push(("url", url.as_str().into()));
+            extra.push(("status", (*status).into()));
+            ("http", code.as_ref().map(ToString::to_string))
+        }
         Error::Closed { .. } => ("closed", None),
         Error::Transport(_) => ("transport", None),
         Error::ClientClosed => ("client_closed", None),
@@ -46,6 +59,9 @@ pub(crate) fn from_sdk(error: &Error) -> JsValue {
         _ => ("unknown", None),
     };
     let value = js_error(code, &message, retryable, detail.as_deref());
+    for (key, field) in extra {
+        let _ = Reflect::set(&value, &JsValue::from_str(key), &field);
+    }
     if let Some(close) = error.close_code() {
         let _ = Reflect::set(&value, &JsValue::from_str("closeCode"), &JsValue::from(close.as_u16()));
     }

@@ -70,12 +70,12 @@ fn bad_arguments_throw_and_state_is_stable() {
         .err()
         .unwrap();
     assert_error(error, "invalid_argument", false);
-    let error = client.on_category("NOPE", noop.clone().unchecked_into()).err().unwrap();
+    let error = client.on_category("NOPE", noop.clone().unchecked_into(), None).err().unwrap();
     assert_error(error, "invalid_argument", false);
-    let error = client.on_event("x", JsValue::from(3).unchecked_into()).err().unwrap();
+    let error = client.on_event("x", JsValue::from(3).unchecked_into(), None).err().unwrap();
     assert_error(error, "invalid_argument", false);
     // Unsubscribe functions are idempotent.
-    let off: Function = client.on_event("pipeline_created", noop.unchecked_into()).unwrap().unchecked_into();
+    let off: Function = client.on_event("pipeline_created", noop.unchecked_into(), None).unwrap().unchecked_into();
     off.call0(&JsValue::UNDEFINED).unwrap();
     off.call0(&JsValue::UNDEFINED).unwrap();
 }
@@ -157,7 +157,8 @@ async fn connects_subscribes_and_receives_through_the_js_api() {
     let (tx, mut deliveries) = mpsc::unbounded_channel();
     let by_type = Rc::new(RefCell::new(0));
     let counter = by_type.clone();
-    let _off_type = client.on_event("pipeline_deleted", callback(move |_| *counter.borrow_mut() += 1).unchecked_into());
+    let _off_type =
+        client.on_event("pipeline_deleted", callback(move |_| *counter.borrow_mut() += 1).unchecked_into(), None);
     let _off = client
         .subscribe(
             "pipeline",

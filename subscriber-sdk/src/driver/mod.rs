@@ -25,7 +25,7 @@ pub(crate) struct Driver {
     pub(crate) provider: TokenProvider,
     pub(crate) config: ProtoConfig,
     pub(crate) commands: mpsc::UnboundedReceiver<Command>,
-    pub(crate) state: watch::Sender<ConnectionState>,
+    pub(crate) state: std::sync::Arc<watch::Sender<ConnectionState>>,
     pub(crate) router: SharedRouter,
     /// A custom transport (natively; `None`: plain TCP through tokio-tungstenite).
     #[cfg(not(target_arch = "wasm32"))]
@@ -36,29 +36,35 @@ pub(crate) struct Driver {
 pub(crate) struct Core {
     pub(crate) proto: ClientProto,
     keys: HashMap<u64, SubscriptionId>,
-    state: watch::Sender<ConnectionState>,
+    state: std::sync::Arc<watch::Sender<ConnectionState>>,
     router: SharedRouter,
 }
 
 impl Core {
-    pub(crate) fn new(proto: ClientProto, state: watch::Sender<ConnectionState>, router: SharedRouter) -> Self {
+    pub(crate) fn new(
+        proto: ClientProto,
+        state: std::sync::Arc<watch::Sender<ConnectionState>>,
+        router: SharedRouter,
+    ) -> Self {
         Self { proto, keys: HashMap::new(), state, router }
     }
 
-    /// Applies an application command; `false` when the client is done for good.
+    /// Applies an application command; `false` when every handle is gone (shut down).
     pub(crate) fn command(&mut self, command: Option<Command>) -> bool {
         match command {
-            Some(Command::Subscribe { key, channel, subject, history }) => {
-                let id = self.proto.subscribe(channel, subject, history);
+            Some(Command::Subscribe { key, channel, scope, history }) => {
+                let id = self.proto.subscribe_scoped(channel, scope, history);
                 self.keys.insert(key, id);
-                self.router.lock().expect("router lock").bind(id, key);
+                crate::router::lock(&self.router).bind(id, key);
             }
             Some(Command::Unsubscribe { key }) => {
                 if let Some(id) = self.keys.remove(&key) {
                     self.proto.unsubscribe(id);
                 }
             }
-            Some(Command::Close) | None => {
+            Some(Command::Open) => self.proto.open(crate::time::Instant::now()),
+            Some(Command::Close) => self.proto.close(),
+            None => {
                 self.proto.close();
                 return false;
             }
@@ -76,7 +82,7 @@ impl Core {
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        matches!(self.proto.state(), ConnectionState::Closed { .. })
+        matches!(self.proto.state(), ConnectionState::Closed { .. } | ConnectionState::Idle)
     }
 }
 

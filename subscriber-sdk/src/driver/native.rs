@@ -15,7 +15,7 @@ use std::pin::Pin;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use herald_event_types::{CloseCode, ErrorCode};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::error::CapacityError;
+use tokio_tungstenite::tungstenite::error::{CapacityError, UrlError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
@@ -35,29 +35,30 @@ type Connecting = Pin<Box<dyn Future<Output = Result<Socket, ConnectFailed>> + S
 
 /// Why a connection attempt failed.
 enum ConnectFailed {
-    /// The hub answered the upgrade with an HTTP error (429, 503, …).
+    /// The hub answered the upgrade with an HTTP error (429, 503, 404, …).
     Refused(Refusal),
-    /// Anything else: no route, refused TCP, TLS, a broken handshake.
+    /// Retrying cannot help: an invalid URL, `wss://` without TLS support.
+    Unrecoverable(String),
+    /// Anything else: no route, refused TCP, a broken handshake.
     Other(String),
 }
 
-impl From<String> for ConnectFailed {
-    fn from(reason: String) -> Self {
-        Self::Other(reason)
-    }
-}
-
-impl From<WsError> for ConnectFailed {
-    fn from(error: WsError) -> Self {
+impl ConnectFailed {
+    fn from_ws(url: &str, error: WsError) -> Self {
         match error {
-            WsError::Http(response) => Self::Refused(refusal(&response)),
-            other => Self::Other(other.to_string()),
+            WsError::Http(response) => Self::Refused(refusal(url, &response)),
+            WsError::Url(UrlError::TlsFeatureNotEnabled) => Self::Unrecoverable(format!(
+                "{url}: wss:// needs TLS, which this build of the client does not have; \
+                 use ws:// behind a TLS-terminating proxy, or a connector that does TLS"
+            )),
+            WsError::Url(error) => Self::Unrecoverable(format!("{url}: {error}")),
+            other => Self::Other(format!("{url}: {other}")),
         }
     }
 }
 
 /// Reads the hub's refusal: status, `Retry-After` (seconds) and the `{"code","message"}` body.
-fn refusal(response: &tokio_tungstenite::tungstenite::http::Response<Option<Vec<u8>>>) -> Refusal {
+fn refusal(url: &str, response: &tokio_tungstenite::tungstenite::http::Response<Option<Vec<u8>>>) -> Refusal {
     let retry_after = response
         .headers()
         .get("retry-after")
@@ -67,6 +68,7 @@ fn refusal(response: &tokio_tungstenite::tungstenite::http::Response<Option<Vec<
     let body: serde_json::Value =
         response.body().as_deref().and_then(|bytes| serde_json::from_slice(bytes).ok()).unwrap_or_default();
     Refusal {
+        url: url.to_owned(),
         status: response.status().as_u16(),
         code: body["code"].as_str().map(ErrorCode::from),
         message: body["message"].as_str().unwrap_or_default().to_owned(),
@@ -91,15 +93,25 @@ fn ws_config(max_message_bytes: usize) -> WebSocketConfig {
 
 fn connect(url: String, connector: Option<Connector>, max_message_bytes: usize) -> Connecting {
     Box::pin(async move {
-        let mut request = url.as_str().into_client_request().map_err(|e| ConnectFailed::Other(e.to_string()))?;
+        let mut request =
+            url.as_str().into_client_request().map_err(|e| ConnectFailed::Unrecoverable(format!("{url}: {e}")))?;
         request.headers_mut().insert("sec-websocket-protocol", "herald.v1".parse().expect("static header"));
         let config = Some(ws_config(max_message_bytes));
         let Some(connector) = connector else {
-            let (socket, _) = tokio_tungstenite::connect_async_with_config(request, config, false).await?;
+            if url.starts_with("wss://") {
+                // tokio-tungstenite would only find out after the TCP connection.
+                return Err(ConnectFailed::from_ws(&url, WsError::Url(UrlError::TlsFeatureNotEnabled)));
+            }
+            let (socket, _) = tokio_tungstenite::connect_async_with_config(request, config, false)
+                .await
+                .map_err(|e| ConnectFailed::from_ws(&url, e))?;
             return Ok(Box::new(socket) as Socket);
         };
-        let transport = connector(ConnectTarget::parse(&url)?).await?;
-        let (socket, _) = tokio_tungstenite::client_async_with_config(request, transport, config).await?;
+        let target = ConnectTarget::parse(&url).map_err(|e| ConnectFailed::Unrecoverable(format!("{url}: {e}")))?;
+        let transport = connector(target).await.map_err(|e| ConnectFailed::Other(format!("{url}: {e}")))?;
+        let (socket, _) = tokio_tungstenite::client_async_with_config(request, transport, config)
+            .await
+            .map_err(|e| ConnectFailed::from_ws(&url, e))?;
         Ok(Box::new(socket) as Socket)
     })
 }
@@ -108,7 +120,7 @@ async fn run(driver: Driver) {
     let Driver { url, provider, config, mut commands, state, router, connector } = driver;
     let config = ProtoConfig { seed: seed(), ..config };
     let max_message_bytes = config.max_message_bytes;
-    let mut core = Core::new(ClientProto::new(config, now()), state, router);
+    let mut core = Core::new(ClientProto::idle(config, now()), state, router);
     let mut socket: Option<Socket> = None;
     let mut connecting: Option<Connecting> = None;
     let mut token: Option<TokenFuture> = None;
@@ -147,7 +159,7 @@ async fn run(driver: Driver) {
             }
         }
         core.dispatch_events();
-        if core.is_closed() && socket.is_none() && connecting.is_none() {
+        if !commands_open && core.is_closed() && socket.is_none() && connecting.is_none() {
             return;
         }
         let deadline = core.proto.poll_timeout().map(tokio::time::Instant::from_std);
@@ -167,6 +179,9 @@ async fn run(driver: Driver) {
                         core.proto.handle_connected(now(), unix_ms());
                     }
                     Err(ConnectFailed::Refused(refusal)) => core.proto.handle_refused(now(), refusal),
+                    Err(ConnectFailed::Unrecoverable(error)) => {
+                        core.proto.handle_unrecoverable(now(), crate::Error::Transport(error));
+                    }
                     Err(ConnectFailed::Other(error)) => core.proto.handle_closed(now(), None, &error),
                 }
             }

@@ -69,7 +69,7 @@ pub(crate) fn spawn(driver: Driver) {
 async fn run(driver: Driver) {
     let Driver { url, provider, config, mut commands, state, router } = driver;
     let config = ProtoConfig { seed: seed(), ..config };
-    let mut core = Core::new(ClientProto::new(config, Instant::now()), state, router);
+    let mut core = Core::new(ClientProto::idle(config, Instant::now()), state, router);
     let mut socket: Option<Socket> = None;
     let mut opened = false;
     let mut token: Option<TokenFuture> = None;
@@ -88,7 +88,11 @@ async fn run(driver: Driver) {
                         socket = Some(s);
                         opened = false;
                     }
-                    Err(error) => core.proto.handle_closed(Instant::now(), None, &error),
+                    // The browser refuses this URL outright (a bad scheme, a blocked port,
+                    // ws:// from an https page): retrying cannot help.
+                    Err(error) => core
+                        .proto
+                        .handle_unrecoverable(Instant::now(), crate::Error::Transport(format!("{url}: {error}"))),
                 },
                 Action::Disconnect { code, reason } => {
                     if let Some(s) = socket.take() {
@@ -100,7 +104,7 @@ async fn run(driver: Driver) {
             }
         }
         core.dispatch_events();
-        if core.is_closed() && socket.is_none() {
+        if !commands_open && core.is_closed() && socket.is_none() {
             return;
         }
         let delay = core.proto.poll_timeout().map(|at| at.saturating_duration_since(Instant::now()));

@@ -21,11 +21,12 @@ mod subscriptions;
 
 use std::collections::VecDeque;
 
-use herald_event_types::frame::{AuthErrorCode, Authenticate, Ping, Unsubscribe};
+use herald_event_types::frame::{Authenticate, Ping, Unsubscribe};
 use herald_event_types::{ChannelName, ClientFrame, CloseCode, Reconnect, ServerFrame, Subject};
 
 pub use backoff::{Backoff, DelayFn, Rng};
 pub use state::{Action, ConnectionState, Delivery, ProtoEvent, Refusal, SubscriptionId};
+pub use subscriptions::Scope;
 
 use crate::error::Error;
 use crate::time::{Duration, Instant};
@@ -61,9 +62,17 @@ pub struct ProtoConfig {
     /// while reading (a frame header announcing more is refused before its payload is
     /// read); [`ClientProto::handle_text`] checks it too, for drivers that cannot.
     pub max_message_bytes: usize,
+    /// After a failed recovery (a resync: the hub restarted, or its history no longer
+    /// reaches back far enough), reload this many of the channel's latest events, delivered
+    /// marked `replayed` before live events continue. `None` turns the reload off (the
+    /// application then only gets the resync signal). Default `Some(100)`.
+    pub resync_history: Option<u32>,
     /// Seed of the jitter generator. Drivers set it from the platform's randomness.
     pub seed: u64,
 }
+
+/// The default of [`ProtoConfig::resync_history`]: 100 events.
+pub const DEFAULT_RESYNC_HISTORY: u32 = 100;
 
 impl Default for ProtoConfig {
     fn default() -> Self {
@@ -75,6 +84,7 @@ impl Default for ProtoConfig {
             heartbeat: Duration::from_secs(25),
             connect_timeout: Duration::from_secs(15),
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            resync_history: Some(DEFAULT_RESYNC_HISTORY),
             seed: 0x5EED,
         }
     }
@@ -95,7 +105,7 @@ enum Phase {
     Open { since: Instant },
     /// We asked the driver to disconnect; waiting for `handle_closed`.
     Disconnecting { reconnect: bool },
-    /// Closed for good.
+    /// Closed (by the application or a permanent failure), or not started yet.
     Closed,
 }
 
@@ -108,6 +118,12 @@ pub struct ClientProto {
     state: ConnectionState,
     attempt: u32,
     token: Option<String>,
+    /// The token the hub refused last, and why: the same token again cannot succeed.
+    refused_token: Option<(String, Error)>,
+    /// When the current connection was authenticated (kept until it is gone).
+    open_since: Option<Instant>,
+    /// [`ClientProto::open`] was called while the last socket was still closing.
+    reopen: bool,
     refreshing: bool,
     refresh_at: Option<Instant>,
     /// Wall clock anchor: `unix_ms` at `anchor`.
@@ -126,29 +142,62 @@ pub struct ClientProto {
 impl ClientProto {
     /// A core that starts connecting at once (it first asks for a token).
     pub fn new(config: ProtoConfig, now: Instant) -> Self {
-        let mut proto = Self {
+        let mut proto = Self::idle(config, now);
+        proto.open(now);
+        proto
+    }
+
+    /// A core that does nothing until [`ClientProto::open`]; its state is
+    /// [`ConnectionState::Idle`]. Subscriptions may be added meanwhile.
+    pub fn idle(config: ProtoConfig, now: Instant) -> Self {
+        let mut table = Table::default();
+        table.resync_history = config.resync_history;
+        Self {
             rng: Rng::new(config.seed),
             heartbeat: config.heartbeat,
             config,
-            phase: Phase::WaitingToken,
-            state: ConnectionState::Connecting { attempt: 0 },
+            phase: Phase::Closed,
+            state: ConnectionState::Idle,
             attempt: 0,
             token: None,
+            refused_token: None,
+            open_since: None,
+            reopen: false,
             refreshing: false,
             refresh_at: None,
             anchor: None,
             last_rx: now,
             ping_outstanding: false,
-            table: Table::default(),
+            table,
             next_request: 0,
             next_id: 0,
             transmit: VecDeque::new(),
             actions: VecDeque::new(),
             events: VecDeque::new(),
-        };
-        proto.actions.push_back(Action::FetchToken);
-        proto.events.push_back(ProtoEvent::StateChanged(proto.state.clone()));
-        proto
+        }
+    }
+
+    /// Starts connecting (it first asks for a token): from [`ConnectionState::Idle`], or
+    /// again after the client closed. Every subscription is kept and resumed with `since`.
+    /// Ignored while connecting or connected.
+    pub fn open(&mut self, now: Instant) {
+        let _ = now;
+        if self.phase == (Phase::Disconnecting { reconnect: false }) {
+            // Still closing the last socket: open once it is gone.
+            self.reopen = true;
+            return;
+        }
+        if self.phase != Phase::Closed {
+            return;
+        }
+        self.reopen = false;
+        self.attempt = 0;
+        self.token = None;
+        self.refused_token = None;
+        self.phase = Phase::WaitingToken;
+        self.actions.push_back(Action::FetchToken);
+        self.state = ConnectionState::Idle; // so the change below is always reported
+        self.set_state(ConnectionState::Connecting { attempt: 0 });
     }
 
     /// The current connection state.
@@ -174,9 +223,17 @@ impl ClientProto {
     /// `history` events first on the very first subscribe. Kept while disconnected and
     /// (re)established on every connection.
     pub fn subscribe(&mut self, channel: ChannelName, subject: Subject, history: Option<u32>) -> SubscriptionId {
+        self.subscribe_scoped(channel, Scope::Prefix(subject), history)
+    }
+
+    /// Subscribes to `channel` for `scope`: a subject prefix, or [`Scope::User`], the
+    /// authenticated user's own subject (`user/<sub>`, the narrowest subscription a default
+    /// token may hold on the `user` channel). Subscriptions with the same channel and scope
+    /// share one hub subscription, which ends when the last of them is unsubscribed.
+    pub fn subscribe_scoped(&mut self, channel: ChannelName, scope: Scope, history: Option<u32>) -> SubscriptionId {
         self.next_id += 1;
         let id = SubscriptionId(self.next_id);
-        if self.table.add(id, channel, subject, history) && matches!(self.phase, Phase::Open { .. }) {
+        if self.table.add(id, channel, scope, history) && matches!(self.phase, Phase::Open { .. }) {
             self.send_pending();
         }
         id
@@ -192,8 +249,9 @@ impl ClientProto {
         }
     }
 
-    /// Closes the client for good (close code 1000).
+    /// Closes the client (close code 1000) until [`ClientProto::open`].
     pub fn close(&mut self) {
+        self.reopen = false;
         match self.phase {
             Phase::Closed | Phase::Disconnecting { reconnect: false } => return,
             Phase::Connecting { .. }
@@ -209,7 +267,36 @@ impl ClientProto {
         self.set_state(ConnectionState::Closed {
             code: Some(CloseCode::Normal),
             reason: "closed by the application".into(),
+            error: None,
         });
+    }
+
+    /// A failure that retrying cannot fix: closes the client with `error` (reported as an
+    /// event and in the `Closed` state). The caller has no socket open.
+    fn fail(&mut self, error: Error) {
+        self.table.disconnected();
+        self.transmit.clear();
+        self.refreshing = false;
+        self.refresh_at = None;
+        self.open_since = None;
+        self.phase = Phase::Closed;
+        self.events.push_back(ProtoEvent::Error(error.clone()));
+        let code = error.close_code();
+        let reason = match &error {
+            Error::Closed { reason, .. } => reason.clone(),
+            other => other.to_string(),
+        };
+        self.set_state(ConnectionState::Closed { code, reason, error: Some(error) });
+    }
+
+    /// The driver cannot connect in a way that retrying cannot fix: an invalid URL, `wss://`
+    /// with no TLS support, a transport the platform refuses. The client closes with `error`
+    /// (see [`ConnectionState::Closed`]). Ignored when no connection attempt is under way.
+    pub fn handle_unrecoverable(&mut self, now: Instant, error: Error) {
+        let _ = now;
+        if matches!(self.phase, Phase::Connecting { .. }) {
+            self.fail(error);
+        }
     }
 
     fn send_pending(&mut self) {
@@ -228,6 +315,16 @@ impl ClientProto {
     pub fn handle_token(&mut self, now: Instant, token: Result<String, String>) {
         match token {
             Ok(token) => {
+                if let Some((refused, error)) = &self.refused_token {
+                    if *refused == token {
+                        // The provider has nothing better: the same token cannot succeed.
+                        let error = error.clone();
+                        if matches!(self.phase, Phase::WaitingToken | Phase::Backoff { .. }) {
+                            self.fail(error);
+                        }
+                        return;
+                    }
+                }
                 self.token = Some(token.clone());
                 if self.refreshing && matches!(self.phase, Phase::Open { .. }) {
                     self.refreshing = false;
@@ -317,11 +414,23 @@ impl ClientProto {
         if !matches!(self.phase, Phase::Connecting { .. }) {
             return;
         }
+        let permanent = (400..500).contains(&refusal.status) && !matches!(refusal.status, 408 | 429);
+        if permanent {
+            // A wrong path (404), not a WebSocket endpoint (400), a proxy's refusal: retrying
+            // the same request cannot help.
+            self.fail(Error::Http {
+                url: refusal.url,
+                status: refusal.status,
+                code: refusal.code,
+                message: refusal.message,
+            });
+            return;
+        }
         self.table.disconnected();
         self.transmit.clear();
         let error = match refusal.code {
             Some(code) => Error::Refused { code, message: refusal.message },
-            None => Error::Transport(format!("the hub refused the upgrade: HTTP {}", refusal.status)),
+            None => Error::Transport(format!("{}: the hub refused the upgrade: HTTP {}", refusal.url, refusal.status)),
         };
         self.events.push_back(ProtoEvent::Error(error));
         let policy = if refusal.status == 429 { Reconnect::AfterBackoffCap } else { Reconnect::Backoff };
@@ -342,22 +451,30 @@ impl ClientProto {
                 let margin = self.config.refresh_margin.min(remaining / 2);
                 self.refresh_at = Some(now + remaining.saturating_sub(margin));
                 self.heartbeat = Duration::from_millis(auth.heartbeat_ms.max(1));
+                self.refused_token = None;
+                self.table.set_user(auth.user.id.parse().ok());
+                self.events.push_back(ProtoEvent::Authenticated { user: auth.user });
                 if let Phase::Authenticating { .. } = self.phase {
                     self.phase = Phase::Open { since: now };
+                    self.open_since = Some(now);
                     self.set_state(ConnectionState::Connected);
                     self.send_pending();
                 }
             }
             ServerFrame::AuthError(error) => {
-                if error.code == AuthErrorCode::TokenExpired || error.code == AuthErrorCode::InvalidToken {
-                    self.token = None;
+                let failure = Error::Auth { code: error.code, message: error.message };
+                if let Some(token) = self.token.take() {
+                    self.refused_token = Some((token, failure.clone()));
                 }
-                self.events.push_back(ProtoEvent::Error(Error::Auth { code: error.code, message: error.message }));
+                self.events.push_back(ProtoEvent::Error(failure));
             }
             ServerFrame::Subscribed(subscribed) => {
                 let mut events = Vec::new();
-                self.table.subscribed(subscribed, &mut events);
+                let reload = self.table.subscribed(subscribed, &mut events);
                 self.events.extend(events);
+                if reload {
+                    self.send_pending();
+                }
             }
             ServerFrame::Event(event) => {
                 if let Some(delivery) = self.table.event(event) {
@@ -373,28 +490,37 @@ impl ClientProto {
                     });
                 }
             }
-            ServerFrame::Error(error) => {
-                let failed = error.reply_to.and_then(|request| self.table.request_failed(request));
-                let refused = Error::Refused { code: error.code, message: error.message };
-                match failed {
-                    Some(subscriptions) => {
-                        self.events.push_back(ProtoEvent::SubscribeFailed { subscriptions, error: refused })
-                    }
-                    None => self.events.push_back(ProtoEvent::Error(refused)),
+            ServerFrame::Error(error) => match error.reply_to.and_then(|request| self.table.request_failed(request)) {
+                Some((subscriptions, channel, subject)) => {
+                    let error = Error::SubscribeRefused { channel, subject, code: error.code, message: error.message };
+                    self.events.push_back(ProtoEvent::SubscribeFailed { subscriptions, error })
                 }
-            }
+                None => {
+                    let refused = Error::Refused { code: error.code, message: error.message };
+                    self.events.push_back(ProtoEvent::Error(refused))
+                }
+            },
             _ => {}
         }
     }
 
     /// The socket is gone. `code` is the close code received, if any.
     pub fn handle_closed(&mut self, now: Instant, code: Option<CloseCode>, reason: &str) {
-        let was_open_since = match self.phase {
-            Phase::Open { since } => Some(since),
-            Phase::Connecting { .. } | Phase::Authenticating { .. } => None,
+        let open_since = self.open_since.take();
+        // However the connection ended (the hub closed it, the network failed, or the core
+        // dropped it: heartbeat timeout, oversized message), one that stayed up long enough
+        // starts the next reconnect from attempt 0.
+        if open_since.is_some_and(|since| now - since >= self.config.stable_after) {
+            self.attempt = 0;
+        }
+        match self.phase {
+            Phase::Open { .. } | Phase::Connecting { .. } | Phase::Authenticating { .. } => {}
             Phase::Disconnecting { reconnect: false } => {
                 self.phase = Phase::Closed;
                 self.table.disconnected();
+                if self.reopen {
+                    self.open(now);
+                }
                 return;
             }
             Phase::Disconnecting { reconnect: true } => {
@@ -409,15 +535,9 @@ impl ClientProto {
         self.transmit.clear();
         self.refreshing = false;
         self.refresh_at = None;
-        if was_open_since.is_some_and(|since| now - since >= self.config.stable_after) {
-            self.attempt = 0;
-        }
         let policy = code.map_or(Reconnect::Backoff, CloseCode::reconnect);
         if policy == Reconnect::Never {
-            self.phase = Phase::Closed;
-            let error = Error::Closed { code, reason: reason.to_owned() };
-            self.events.push_back(ProtoEvent::Error(error));
-            self.set_state(ConnectionState::Closed { code, reason: reason.to_owned() });
+            self.fail(Error::Closed { code, reason: reason.to_owned() });
             return;
         }
         if code.is_none() {

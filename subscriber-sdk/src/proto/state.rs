@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use herald_event_types::{ChannelName, CloseCode, Envelope, Subject};
+use herald_event_types::{ChannelName, CloseCode, Envelope, StreamPosition, Subject};
 
 use crate::error::Error;
 use crate::time::Duration;
@@ -11,6 +11,9 @@ use crate::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConnectionState {
+    /// Not started: built with [`ClientBuilder::build`](crate::ClientBuilder::build) and not
+    /// connected yet. Next: `Connecting` on [`Client::connect`](crate::Client::connect).
+    Idle,
     /// Opening a connection (or waiting for a token) and authenticating. Next: `Connected`,
     /// or `Reconnecting` if it fails.
     Connecting {
@@ -27,13 +30,17 @@ pub enum ConnectionState {
         /// The delay chosen (full-jitter backoff).
         next_in: Duration,
     },
-    /// Closed for good: by the application, or by a close code that forbids reconnecting
-    /// (docs/protocol.md §7). Nothing happens next.
+    /// Closed: by the application, by a close code that forbids reconnecting
+    /// (docs/protocol.md §7), or by a failure that retrying cannot fix (a refused fixed token,
+    /// a URL that is not a Herald hub, `wss://` without TLS). Nothing happens until
+    /// [`Client::connect`](crate::Client::connect) is called again.
     Closed {
         /// The close code, when there was one.
         code: Option<CloseCode>,
         /// Why.
         reason: String,
+        /// The permanent failure that closed the client; `None` when the application closed it.
+        error: Option<Error>,
     },
 }
 
@@ -78,8 +85,13 @@ impl SubscriptionId {
 pub struct Delivery {
     /// The channel.
     pub channel: ChannelName,
+    /// The channel's epoch the offset belongs to.
+    pub epoch: String,
     /// The event's offset in the channel.
     pub offset: u64,
+    /// `true` when the event came as part of a replay (`history`, a `since` recovery, or the
+    /// reload after a resync) rather than live.
+    pub replayed: bool,
     /// The event.
     pub event: Arc<Envelope>,
     /// The subscriptions this delivery is for (those that match it and had not seen it).
@@ -90,16 +102,30 @@ pub struct Delivery {
     pub first: bool,
 }
 
+impl Delivery {
+    /// The position of this event: `(epoch, offset)`.
+    pub fn position(&self) -> StreamPosition {
+        StreamPosition { epoch: self.epoch.clone(), offset: self.offset }
+    }
+}
+
 /// What the core tells the application.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ProtoEvent {
     /// The connection state changed.
     StateChanged(ConnectionState),
+    /// The hub accepted the token (on every connection and every in-band refresh).
+    Authenticated {
+        /// Who the hub says the client is.
+        user: herald_event_types::frame::User,
+    },
     /// An event, in offset order per channel, never twice per subscription.
     Delivered(Delivery),
     /// Recovery failed for these subscriptions (history lost or too old): events may have
-    /// been missed. Reload state (for example from the history endpoint), then continue.
+    /// been missed. Unless [`ProtoConfig::resync_history`](super::ProtoConfig::resync_history)
+    /// is off, the core reloads the channel's latest events itself right after this: they
+    /// follow as deliveries marked `replayed`, then live events continue.
     Resync {
         /// The subscriptions affected.
         subscriptions: Vec<SubscriptionId>,
@@ -133,6 +159,8 @@ pub enum ProtoEvent {
 /// ([`ClientProto::handle_refused`](super::ClientProto::handle_refused)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
+    /// The URL the upgrade was requested from.
+    pub url: String,
     /// The HTTP status (429, 503, …).
     pub status: u16,
     /// The `code` of the hub's error body (`rate_limited`, `unavailable`, …), when it had one.

@@ -1,14 +1,21 @@
 //! The desired-subscription table and event routing.
 //!
-//! One hub subscription per (channel, subject), shared by every local [`SubscriptionId`]
-//! asking for it. Each keeps its own position `(epoch, offset)`: the last offset up to which
-//! it has seen every matching event. After a reconnect each subscription resumes with
-//! `since` = its position. Positions are per subscription rather than per channel: two
-//! subscriptions on one channel are resubscribed one after the other, and a shared position
-//! would let the first one's replay hide the second one's missed events (ADR 0004).
+//! One hub subscription per (channel, [`Scope`]), shared by every local [`SubscriptionId`]
+//! asking for it (reference counting: the hub subscription goes when the last id goes). Each
+//! keeps its own position `(epoch, offset)`: the last offset up to which it has seen every
+//! matching event. After a reconnect each subscription resumes with `since` = its position.
+//! Positions are per subscription rather than per channel: two subscriptions on one channel are
+//! resubscribed one after the other, and a shared position would let the first one's replay
+//! hide the second one's missed events (ADR 0004).
 //!
 //! The hub sends `subscribed` and then that subscription's replay contiguously on its channel
 //! (docs/protocol.md §4.2), so the next `replayed` event frames of the channel belong to it.
+//!
+//! A failed recovery (`recovered: false`) is reported as a resync and, when a reload size is
+//! configured, answered at once with a fresh `subscribe` carrying `history`: the hub replaces
+//! the subscription and replays the channel's latest events, which reach the application
+//! marked `replayed`. Live events that arrive between the two `subscribed` frames are not
+//! delivered: the replay that follows contains them, in order, exactly once.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +25,18 @@ use herald_event_types::{ChannelName, ClientFrame, StreamPosition, Subject};
 
 use super::state::{Delivery, ProtoEvent, SubscriptionId};
 
-type Key = (ChannelName, Subject);
+/// Which subjects of a channel a subscription covers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// A subject prefix (`""` for the whole channel).
+    Prefix(Subject),
+    /// The authenticated user's own subject: the `user.id` of the hub's `authenticated`
+    /// frame (the token's `sub`), as the default permission `user/${sub}` allows
+    /// (docs/protocol.md §3). Requested only once the hub has said who the user is.
+    User,
+}
+
+type Key = (ChannelName, Scope);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Status {
@@ -34,8 +52,12 @@ enum Status {
 struct Sub {
     ids: Vec<SubscriptionId>,
     history: Option<u32>,
+    /// The next request asks for this much history instead (a resync reload).
+    reload: Option<u32>,
     position: Option<StreamPosition>,
     status: Status,
+    /// The subject the hub knows this subscription by, once requested.
+    subject: Option<Subject>,
 }
 
 /// Every subscription the application wants, and where each one is.
@@ -47,6 +69,10 @@ pub(crate) struct Table {
     /// Per channel, on the current connection: the epoch, and the subscription whose replay
     /// is arriving with how many events left.
     channels: HashMap<ChannelName, ChannelState>,
+    /// The authenticated user's subject, for [`Scope::User`].
+    user: Option<Subject>,
+    /// Events reloaded after a failed recovery (`None`: no reload).
+    pub(crate) resync_history: Option<u32>,
 }
 
 #[derive(Debug, Default)]
@@ -56,15 +82,9 @@ struct ChannelState {
 }
 
 impl Table {
-    /// Adds `id` for `(channel, subject)`. Returns `true` when a new hub subscription is needed.
-    pub(crate) fn add(
-        &mut self,
-        id: SubscriptionId,
-        channel: ChannelName,
-        subject: Subject,
-        history: Option<u32>,
-    ) -> bool {
-        let key = (channel, subject);
+    /// Adds `id` for `(channel, scope)`. Returns `true` when a new hub subscription is needed.
+    pub(crate) fn add(&mut self, id: SubscriptionId, channel: ChannelName, scope: Scope, history: Option<u32>) -> bool {
+        let key = (channel, scope);
         self.by_id.insert(id, key.clone());
         match self.subs.get_mut(&key) {
             Some(sub) => {
@@ -72,7 +92,15 @@ impl Table {
                 false
             }
             None => {
-                self.subs.insert(key, Sub { ids: vec![id], history, position: None, status: Status::Pending });
+                let sub = Sub {
+                    ids: vec![id],
+                    history,
+                    reload: None,
+                    position: None,
+                    status: Status::Pending,
+                    subject: None,
+                };
+                self.subs.insert(key, sub);
                 true
             }
         }
@@ -80,7 +108,7 @@ impl Table {
 
     /// Removes `id`. Returns the (channel, subject) to unsubscribe from the hub when it was
     /// the last local user of a requested or active subscription.
-    pub(crate) fn remove(&mut self, id: SubscriptionId) -> Option<Key> {
+    pub(crate) fn remove(&mut self, id: SubscriptionId) -> Option<(ChannelName, Subject)> {
         let key = self.by_id.remove(&id)?;
         let sub = self.subs.get_mut(&key)?;
         sub.ids.retain(|i| *i != id);
@@ -88,26 +116,52 @@ impl Table {
             return None;
         }
         let sub = self.subs.remove(&key)?;
-        (sub.status != Status::Pending).then_some(key)
+        if sub.status == Status::Pending {
+            return None;
+        }
+        Some((key.0, sub.subject?))
     }
 
-    /// `subscribe` frames for every pending subscription, with `since` where a position is known.
+    /// Sets the authenticated user. A different user than before restarts the
+    /// [`Scope::User`] subscriptions from scratch (their positions were another subject's).
+    pub(crate) fn set_user(&mut self, user: Option<Subject>) {
+        if self.user != user {
+            for ((_, scope), sub) in &mut self.subs {
+                if *scope == Scope::User {
+                    sub.position = None;
+                }
+            }
+            self.user = user;
+        }
+    }
+
+    /// `subscribe` frames for every pending subscription, with `since` where a position is
+    /// known. [`Scope::User`] subscriptions wait for the user's subject.
     pub(crate) fn request_pending(&mut self, next_request: &mut impl FnMut() -> u32) -> Vec<ClientFrame> {
         let mut frames = Vec::new();
         let mut keys: Vec<_> =
             self.subs.iter().filter(|(_, s)| s.status == Status::Pending).map(|(k, _)| k.clone()).collect();
         keys.sort();
         for key in keys {
+            let subject = match &key.1 {
+                Scope::Prefix(subject) => subject.clone(),
+                Scope::User => match &self.user {
+                    Some(user) => user.clone(),
+                    None => continue,
+                },
+            };
             let request = next_request();
             let sub = self.subs.get_mut(&key).expect("pending key exists");
-            let since = sub.position.clone();
+            let since = if sub.reload.is_some() { None } else { sub.position.clone() };
+            let history = if since.is_some() { None } else { sub.reload.take().or(sub.history) };
             sub.status = Status::Requested { request, since_sent: since.is_some() };
+            sub.subject = Some(subject.clone());
             self.requests.insert(request, key.clone());
             frames.push(ClientFrame::Subscribe(Subscribe {
                 id: Some(request),
                 channel: key.0,
-                subject: key.1,
-                history: if since.is_none() { sub.history } else { None },
+                subject,
+                history,
                 since,
             }));
         }
@@ -123,30 +177,40 @@ impl Table {
         self.channels.clear();
     }
 
-    /// Handles `subscribed`; may report a resync.
-    pub(crate) fn subscribed(&mut self, frame: Subscribed, events: &mut Vec<ProtoEvent>) {
-        let Some(key) = frame.reply_to.and_then(|r| self.requests.remove(&r)) else { return };
-        let Some(sub) = self.subs.get_mut(&key) else { return };
-        let Status::Requested { since_sent, .. } = sub.status else { return };
-        sub.status = Status::Active;
-        let resumed = since_sent && frame.recovered;
+    /// Handles `subscribed`; may report a resync. Returns `true` when a reload request is
+    /// pending (the caller sends it).
+    pub(crate) fn subscribed(&mut self, frame: Subscribed, events: &mut Vec<ProtoEvent>) -> bool {
+        let Some(key) = frame.reply_to.and_then(|r| self.requests.remove(&r)) else { return false };
+        let Some(sub) = self.subs.get_mut(&key) else { return false };
+        let Status::Requested { since_sent, .. } = sub.status else { return false };
+        let subject = sub.subject.clone().unwrap_or_default();
         if since_sent && !frame.recovered {
             events.push(ProtoEvent::Resync {
                 subscriptions: sub.ids.clone(),
                 channel: key.0.clone(),
-                subject: key.1.clone(),
+                subject: subject.clone(),
             });
+            if let Some(history) = self.resync_history {
+                // Reload: ask again with `history`; nothing is delivered until that answer.
+                sub.reload = Some(history);
+                sub.position = None;
+                sub.status = Status::Pending;
+                return true;
+            }
         }
+        sub.status = Status::Active;
+        let resumed = since_sent && frame.recovered;
         let offset = if resumed { sub.position.as_ref().map_or(0, |p| p.offset) } else { 0 };
         sub.position = Some(StreamPosition { epoch: frame.epoch.clone(), offset });
         let channel = self.channels.entry(key.0.clone()).or_default();
         channel.epoch = frame.epoch;
         if frame.replayed > 0 {
-            channel.replaying = Some((key.1.clone(), frame.replayed, frame.offset));
+            channel.replaying = Some((subject, frame.replayed, frame.offset));
         } else {
             channel.replaying = None;
             Self::advance(sub, frame.offset);
         }
+        false
     }
 
     fn advance(sub: &mut Sub, offset: u64) {
@@ -161,6 +225,7 @@ impl Table {
         let state = self.channels.get_mut(&channel)?;
         let epoch = state.epoch.clone();
         let mut finished_replay = None;
+        let replayed = state.replaying.is_some();
         if let Some((subject, left, latest)) = &mut state.replaying {
             *left -= 1;
             if *left == 0 {
@@ -170,49 +235,69 @@ impl Table {
         }
         let mut targets = Vec::new();
         let mut seen_before = false;
-        for ((sub_channel, prefix), sub) in &mut self.subs {
+        for ((sub_channel, _), sub) in &mut self.subs {
             if sub_channel != &channel {
                 continue;
             }
+            let Some(prefix) = &sub.subject else { continue };
+            let matches = prefix.matches(&event.subject);
             let same_epoch = sub.position.as_ref().is_some_and(|p| p.epoch == epoch);
             let seen = sub.position.as_ref().map_or(0, |p| p.offset);
-            if prefix.matches(&event.subject) && same_epoch && seen >= offset {
+            if matches && same_epoch && seen >= offset {
                 seen_before = true;
             }
             if sub.status != Status::Active || !same_epoch {
                 continue;
             }
-            if prefix.matches(&event.subject) && seen < offset {
+            if matches && seen < offset {
                 targets.extend(sub.ids.iter().copied());
             }
             // Everything on this connection's channel stream up to `offset` has been seen.
             Self::advance(sub, offset);
         }
         if let Some((subject, latest)) = finished_replay {
-            if let Some(sub) = self.subs.get_mut(&(channel.clone(), subject)) {
-                Self::advance(sub, latest);
+            for ((sub_channel, _), sub) in &mut self.subs {
+                if sub_channel == &channel && sub.status == Status::Active && sub.subject.as_ref() == Some(&subject) {
+                    Self::advance(sub, latest);
+                }
             }
         }
         if targets.is_empty() {
             return None;
         }
         targets.sort_unstable();
-        Some(Delivery { channel, offset, event: Arc::new(event), subscriptions: targets, first: !seen_before })
+        Some(Delivery {
+            channel,
+            epoch,
+            offset,
+            replayed,
+            event: Arc::new(event),
+            subscriptions: targets,
+            first: !seen_before,
+        })
     }
 
-    /// A request failed: returns the ids of the subscription it was for (removed).
-    pub(crate) fn request_failed(&mut self, request: u32) -> Option<Vec<SubscriptionId>> {
+    /// A request failed: returns the ids of the subscription it was for (removed) with its
+    /// channel and subject.
+    pub(crate) fn request_failed(&mut self, request: u32) -> Option<(Vec<SubscriptionId>, ChannelName, Subject)> {
         let key = self.requests.remove(&request)?;
         let sub = self.subs.remove(&key)?;
         for id in &sub.ids {
             self.by_id.remove(id);
         }
-        Some(sub.ids)
+        Some((sub.ids, key.0, sub.subject.unwrap_or_default()))
     }
 
     /// The hub ended `(channel, subject)`: returns its ids (removed).
     pub(crate) fn ended(&mut self, channel: &ChannelName, subject: &Subject) -> Option<Vec<SubscriptionId>> {
-        let sub = self.subs.remove(&(channel.clone(), subject.clone()))?;
+        let key = self
+            .subs
+            .iter()
+            .find(|((c, _), sub)| {
+                c == channel && sub.subject.as_ref() == Some(subject) && sub.status != Status::Pending
+            })
+            .map(|(key, _)| key.clone())?;
+        let sub = self.subs.remove(&key)?;
         for id in &sub.ids {
             self.by_id.remove(id);
         }

@@ -40,6 +40,30 @@ pub fn token_for(sub: &str, ttl_secs: u64) -> String {
     mint_hs256(SECRET, &json!({"sub": sub, "org": "acme", "exp": now_secs() + ttl_secs, "subscribe": ["*"]}))
 }
 
+/// A token with the hub's default permissions (no `subscribe` claim): the category channels
+/// and `user/${sub}` only (docs/protocol.md §3).
+pub fn default_token_for(sub: &str) -> String {
+    mint_hs256(SECRET, &json!({"sub": sub, "org": "acme", "exp": now_secs() + 3600}))
+}
+
+/// A token that may subscribe only what `subscribe` lists.
+pub fn token_with(sub: &str, subscribe: &[&str]) -> String {
+    mint_hs256(SECRET, &json!({"sub": sub, "org": "acme", "exp": now_secs() + 3600, "subscribe": subscribe}))
+}
+
+/// An event of `event_type` (a catalogue type of `category`) for `subject`.
+pub fn typed_envelope(event_type: &str, category: &str, subject: &str, data: serde_json::Value) -> Envelope {
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Envelope::from_json(
+        &json!({
+            "id": format!("t-{n}"), "event_type": event_type, "category": category, "priority": "MEDIUM",
+            "timestamp": "2026-11-22T10:00:00Z", "source": "test", "subject": subject, "data": data
+        })
+        .to_string(),
+    )
+    .unwrap()
+}
+
 /// Fast reconnects for tests (the protocol defaults are 1 s / 30 s).
 pub fn fast_backoff() -> Backoff {
     Backoff { base: Duration::from_millis(20), cap: Duration::from_millis(200), custom: None }
@@ -64,10 +88,12 @@ pub fn envelope(subject: &str) -> Envelope {
 }
 
 /// A TCP proxy in front of the hub whose connections can be cut (a network failure the
-/// hub does not see as a shutdown: its history survives).
+/// hub does not see as a shutdown: its history survives), and whose upstream can be
+/// switched (another hub at the same address) or removed (connections refused meanwhile).
 pub struct Proxy {
     pub addr: SocketAddr,
     cut: Arc<Notify>,
+    upstream: Arc<Mutex<Option<SocketAddr>>>,
 }
 
 impl Proxy {
@@ -75,10 +101,12 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let cut = Arc::new(Notify::new());
-        let cut_all = cut.clone();
+        let target = Arc::new(Mutex::new(Some(upstream)));
+        let (cut_all, current) = (cut.clone(), target.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((mut inbound, _)) = listener.accept().await else { return };
+                let Some(upstream) = *current.lock().unwrap() else { continue }; // dropped: refused
                 let cut = cut_all.clone();
                 tokio::spawn(async move {
                     let Ok(mut outbound) = TcpStream::connect(upstream).await else { return };
@@ -89,12 +117,17 @@ impl Proxy {
                 });
             }
         });
-        Self { addr, cut }
+        Self { addr, cut, upstream: target }
     }
 
     /// Drops every connection open through the proxy now.
     pub fn cut(&self) {
         self.cut.notify_waiters();
+    }
+
+    /// Sends new connections to `upstream`; `None` refuses them (closed at once).
+    pub fn set_upstream(&self, upstream: Option<SocketAddr>) {
+        *self.upstream.lock().unwrap() = upstream;
     }
 }
 
