@@ -3,7 +3,8 @@
 #   1. herald-wasm for wasm32 (release, size-optimised) and `wasm-bindgen --target web`
 #      into wasm-bindings/react/wasm/ (what `wasm-pack build --target web` produces; the
 #      wasm-bindgen CLI must equal the Cargo.lock version, see docs/react.md);
-#   2. `npm ci` and `tsc` of the React hooks into wasm-bindings/react/dist/;
+#   2. `npm ci` and `tsc` of the React hooks and the testing module into wasm-bindings/react/dist/
+#      (JavaScript without comments, declarations with them);
 #   3. with --pack, `npm pack` into target/npm/ (prints the tarball path).
 #
 #   ./scripts/npm-package.sh [--pack]
@@ -36,7 +37,9 @@ echo "--> wasm-opt -Oz (npm binaryen)"
   --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-multivalue \
   wasm/herald_wasm_bg.wasm -o wasm/herald_wasm_bg.wasm
 rm -rf dist
-npx tsc -p tsconfig.build.json
+# JavaScript without comments (smaller tarball), declarations with their docs (for editors).
+npx tsc -p tsconfig.build.json --removeComments --declaration false
+npx tsc -p tsconfig.build.json --emitDeclarationOnly
 
 if [ "${1:-}" = "--pack" ]; then
   mkdir -p "$target/npm"

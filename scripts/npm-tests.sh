@@ -47,13 +47,25 @@ ln -s "$PWD/node_modules/react" "$scratch/node_modules/react"
 cat >"$scratch/smoke.mjs" <<'JS'
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { HeraldClient, HeraldProvider, initSync, useWebSocketEvents, EVENT_TYPES } from '@herald/client';
+import { EventCategory, HeraldClient, HeraldProvider, initSync, useWebSocketEvents, EVENT_TYPES } from '@herald/client';
+import { createMockHub, makeEvent } from '@herald/client/testing';
 const require = createRequire(import.meta.url);
 initSync({ module: readFileSync(require.resolve('@herald/client/herald_wasm_bg.wasm')) });
 const client = new HeraldClient({ url: 'ws://127.0.0.1:1/ws', token: 't' });
 if (client.state.status !== 'idle' || typeof HeraldProvider !== 'function' || typeof useWebSocketEvents !== 'function'
-    || EVENT_TYPES.pipeline_created !== 'PIPELINE') throw new Error('smoke test failed');
+    || EVENT_TYPES.pipeline_created !== 'PIPELINE' || EventCategory.SECURITY !== 'SECURITY') throw new Error('smoke test failed');
 client.free();
+// The mock hub in plain node (no WebSocket of its own): the wasm client connects to it.
+const hub = createMockHub({ waitTimeoutMs: 10000 });
+const mocked = new HeraldClient({ url: hub.url, token: 't' });
+const delivered = new Promise((resolve) => mocked.subscribe('pipeline', {}, resolve));
+mocked.connect();
+await hub.waitForSubscription('pipeline');
+const event = makeEvent('pipeline_deleted', { pipelineId: 'p-1' }, { subject: 'p-1' });
+hub.publish('pipeline', event);
+if ((await delivered).event.id !== event.id) throw new Error('mock hub smoke test failed');
+mocked.free();
+hub.uninstall();
 console.log('tarball import ok');
 JS
 (cd "$scratch" && node smoke.mjs)

@@ -8,13 +8,16 @@ export type {
   HeraldEnvelope,
   HeraldError,
   HeraldErrorCode,
+  HeraldHistory,
+  HeraldInterestOptions,
   HeraldResync,
   HeraldSubscribeOptions,
+  HeraldUser,
   Unsubscribe,
 } from './wasm.js';
 export { HeraldProvider, useHeraldClient, type HeraldProviderProps } from './provider.js';
-export { HeraldStore, categoryChannel, eventTypeChannel } from './store.js';
-export type { ConnectionSnapshot, HeraldStoreOptions } from './store.js';
+export { HeraldStore } from './store.js';
+export type { HeraldStoreOptions } from './store.js';
 export {
   useChannel,
   useResync,
@@ -23,6 +26,8 @@ export {
   useWebSocketEvent,
   useWebSocketEvents,
 } from './hooks.js';
-export type { ChannelOptions, ChannelSnapshot, EventFor, LatestEvent, LimitOptions } from './hooks.js';
+export type { ChannelOptions, ChannelSnapshot, ConnectionSnapshot, EventHandler, LatestEvent, LimitOptions } from './hooks.js';
 export type { EventsSnapshot } from './buffer.js';
 export * from './events.generated.js';
+// The runtime object and the type; wins over the type-only export of events.generated.ts.
+export { EventCategory } from './categories.js';

@@ -3,7 +3,9 @@
 // `initSync({ module: bytes })` first, which makes `init()` a no-op.
 import init from '../wasm/herald_wasm.js';
 
-export { HeraldClient, initSync } from '../wasm/herald_wasm.js';
+export { initSync } from '../wasm/herald_wasm.js';
+// TEMPORARY: the contract's types (src/contract.ts) until the reworked binding lands.
+export { HeraldClient } from './contract.js';
 export type {
   ConnectionStateSnapshot,
   ConnectionStatus,
@@ -12,10 +14,13 @@ export type {
   HeraldEnvelope,
   HeraldError,
   HeraldErrorCode,
+  HeraldHistory,
+  HeraldInterestOptions,
   HeraldResync,
   HeraldSubscribeOptions,
+  HeraldUser,
   Unsubscribe,
-} from '../wasm/herald_wasm.js';
+} from './contract.js';
 
 let ready: Promise<unknown> | null = null;
 

@@ -65,6 +65,13 @@ export function userNotification(userId: string, title: string): Record<string, 
   };
 }
 
+/** A plain user token (default subscribe permissions) for `sub`, from the development hub. */
+export async function userToken(sub: string): Promise<string> {
+  const res = await http('GET', `/api/v1/dev/token?role=subscriber&sub=${encodeURIComponent(sub)}`);
+  if (res.status !== 200) throw new Error(`dev token: ${res.status} ${res.text}`);
+  return (JSON.parse(res.text) as { token: string }).token;
+}
+
 /** Publishes `events` in one batch (at most 1000). */
 export async function publish(events: Record<string, unknown>[]): Promise<void> {
   const res = await http('POST', '/api/v1/publish', { events });

@@ -5,6 +5,7 @@ import { act, cleanup, render, renderHook } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import {
+  EventCategory,
   HeraldProvider,
   useChannel,
   useHeraldClient,
@@ -13,7 +14,7 @@ import {
   useWebSocketEvent,
   useWebSocketEvents,
 } from '../src/index.js';
-import { dropAll, metric, pipelineDeleted, publish, token, userNotification, wsUrl } from './helpers.js';
+import { dropAll, metric, pipelineDeleted, publish, token, userNotification, userToken, wsUrl } from './helpers.js';
 
 afterEach(() => cleanup());
 
@@ -83,30 +84,53 @@ describe('HeraldProvider', () => {
 });
 
 describe('event hooks', () => {
-  it('routes events by type and by category', async () => {
+  it('routes events by type and by category, USER ones under a plain user token', async () => {
+    const user = await userToken('u-route');
+    const UserProvider = ({ children }: { children?: ReactNode }) => (
+      <HeraldProvider url={wsUrl()} getToken={() => user} backoff={backoff}>
+        {children}
+      </HeraldProvider>
+    );
     const { result } = renderHook(
       () => ({
         deleted: useWebSocketEvent('pipeline_deleted'),
         created: useWebSocketEvent('pipeline_created'),
-        user: useWebSocketCategory('USER', { limit: 10 }),
+        user: useWebSocketCategory(EventCategory.USER, { limit: 10 }),
         pipeline: useWebSocketCategory('PIPELINE', { limit: 10 }),
       }),
-      { wrapper: Provider },
+      { wrapper: UserProvider },
     );
     await publishUntil(
       () => pipelineDeleted('p-route'),
       () => expect(result.current.deleted.event?.subject).toBe('p-route'),
     );
+    await publish([userNotification('u-other', 'not mine')]);
     await publishUntil(
       () => userNotification('u-route', 'hi'),
       () => expect(result.current.user.events.length).toBeGreaterThan(0),
     );
-    expect(result.current.created).toEqual({ data: null, event: null });
-    expect(result.current.user.events.every((e) => e.category === 'USER')).toBe(true);
+    expect(result.current.created).toEqual({ data: null, event: null, error: null });
+    expect(result.current.user.error).toBeNull();
+    expect(result.current.user.events.every((e) => e.category === 'USER' && e.subject === 'u-route')).toBe(true);
     expect(result.current.pipeline.events.every((e) => e.category === 'PIPELINE')).toBe(true);
     const last = result.current.user.events.at(-1)!;
     if (last.event_type === 'user_notification') expect(last.data.notification.title).toBe('hi');
     else throw new Error(`unexpected ${last.event_type}`);
+  });
+
+  it('useChannel shows a refused subscription as its error', async () => {
+    const user = await userToken('u-refused');
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const { result } = renderHook(() => useChannel('user'), {
+      wrapper: ({ children }: { children?: ReactNode }) => (
+        <HeraldProvider url={wsUrl()} getToken={() => user} backoff={backoff}>
+          {children}
+        </HeraldProvider>
+      ),
+    });
+    await vi.waitFor(() => expect(result.current.error).toMatchObject({ name: 'HeraldError', detail: 'forbidden' }));
+    expect(result.current.events).toEqual([]);
+    warn.mockRestore();
   });
 
   it('keeps every event of a 1,000-event burst up to the limit', async () => {

@@ -3,10 +3,14 @@
 import type { ReactNode } from 'react';
 
 import {
+  EventCategory,
   HeraldClient,
   HeraldProvider,
   type CatalogueEvent,
   type ConnectionSnapshot,
+  type HeraldDelivery,
+  type PipelineExecutionCompletedEvent,
+  type SecurityVulnerabilityDetectedEvent,
   type EventOfType,
   type EventType,
   type HeraldError,
@@ -31,6 +35,15 @@ assert<Equal<ReturnType<typeof useHeraldClient>, HeraldStore>>();
 assert<Equal<Parameters<typeof useResync>[0], (resync: { channel: string; subject: string }) => void>>();
 assert<Equal<ConnectionSnapshot['error'], HeraldError | null>>();
 assert<Equal<ConnectionSnapshot['reconnectIn'], number | null>>();
+assert<Equal<ConnectionSnapshot['refused'], readonly HeraldError[]>>();
+
+// EventCategory is a runtime object and a type.
+const security: 'SECURITY' = EventCategory.SECURITY;
+const category: EventCategory = EventCategory.USER;
+void security;
+void category;
+// @ts-expect-error: not a category
+void EventCategory.NOPE;
 
 function Component(): ReactNode {
   const started = useWebSocketEvent('pipeline_execution_started');
@@ -39,9 +52,30 @@ function Component(): ReactNode {
     const pipelineId: string = started.data.pipelineId;
     void pipelineId;
   }
-  const custom = useWebSocketEvent('cache_warmed');
-  assert<Equal<(typeof custom.data), Record<string, unknown> | null>>();
-
+  assert<Equal<typeof started.error, HeraldError | null>>();
+  // @ts-expect-error: a typo of pipeline_execution_updated is not an event type
+  useWebSocketEvent('pipeline_execution_update');
+  // @ts-expect-error: types outside the catalogue go through useChannel
+  useWebSocketEvent('cache_warmed');
+  // The API document's style: an optional handler, typed by the event type.
+  const completed = useWebSocketEvent('pipeline_execution_completed', (event, delivery) => {
+    assert<Equal<typeof event, PipelineExecutionCompletedEvent>>();
+    assert<Equal<typeof delivery, HeraldDelivery<PipelineExecutionCompletedEvent>>>();
+    const replayed: boolean = delivery.replayed;
+    void replayed;
+  });
+  void completed.data?.execution.status;
+  const alerts = useWebSocketCategory(
+    EventCategory.SECURITY,
+    (event) => {
+      assert<Equal<typeof event.category, 'SECURITY'>>();
+    },
+    { limit: 20 },
+  );
+  assert<Equal<typeof alerts.error, HeraldError | null>>();
+  useWebSocketCategory('SECURITY', (event: SecurityVulnerabilityDetectedEvent | CatalogueEvent) => void event);
+  // @ts-expect-error: the handler gets events of its category only
+  useWebSocketCategory('USER', (event: PipelineExecutionCompletedEvent) => void event);
   const { events } = useWebSocketCategory('SECURITY', { limit: 5 });
   for (const event of events) {
     assert<Equal<typeof event.category, 'SECURITY'>>();
@@ -54,6 +88,7 @@ function Component(): ReactNode {
   assert<Equal<typeof all.events, readonly CatalogueEvent[]>>();
   const channel = useChannel('pipeline', { subject: 'p-1', history: 5, limit: 10 });
   assert<Equal<typeof channel.offset, number | null>>();
+  assert<Equal<typeof channel.error, HeraldError | null>>();
   useResync(({ channel: name }) => void name);
   // @ts-expect-error: not a category
   useWebSocketCategory('NOPE');
