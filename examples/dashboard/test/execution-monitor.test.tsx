@@ -93,6 +93,20 @@ describe('ExecutionMonitor', () => {
     expect(screen.queryByTestId('log-view')).toBeNull();
   });
 
+  it('reports completion once, however many events follow it', async () => {
+    const hub = mockHub();
+    const onComplete = vi.fn();
+    mount(hub, <ExecutionMonitor executionId="e-5" onExecutionComplete={onComplete} />);
+    await hub.waitForSubscription('pipeline');
+    hub.publish('pipeline', ev.execution('completed', 'p-1', 'e-5', { status: 'cancelled' }));
+    await waitFor(() => expect(onComplete).toHaveBeenCalledTimes(1));
+    // Late log lines (and other executions' events) re-render the monitor.
+    for (let i = 0; i < 3; i++) hub.publish('pipeline', ev.log('p-1', 'e-5', `late ${i}`));
+    hub.publish('pipeline', ev.execution('started', 'p-1', 'e-6', { status: 'running' }));
+    await waitFor(() => expect(screen.getByTestId('log-count').textContent).toBe('3 log lines'));
+    expect(onComplete).toHaveBeenCalledTimes(1);
+  });
+
   it('shows a refused subscription instead of waiting forever', async () => {
     const hub = mockHub();
     hub.refuse('pipeline', 'forbidden', 'p-1/e-7');

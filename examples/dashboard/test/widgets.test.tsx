@@ -58,7 +58,8 @@ describe('ConnectionIndicator', () => {
     );
     await waitFor(() => expect(rows('refused')).toHaveLength(1));
     const refused = screen.getByTestId('refused');
-    expect(refused.dataset).toMatchObject({ channel: 'security', subject: '', code: 'forbidden' });
+    expect(refused.dataset).toMatchObject({ channel: 'security', code: 'forbidden' });
+    expect(refused.getAttribute('data-subject')).toBe('');
     const card = within(screen.getByTestId('alerts-widget'));
     await waitFor(() => expect(card.getByTestId('hook-error').dataset.code).toBe('forbidden'));
     expect(card.getByTestId('hook-error').textContent).toContain('security');
