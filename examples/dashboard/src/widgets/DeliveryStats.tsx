@@ -69,11 +69,11 @@ export function DeliveryStats() {
         <h2>This dashboard</h2>
         <span className="muted">deliveries from the hub</span>
       </header>
-      <div className="metrics">
-        <MetricCard metric="events-total" label="Events received" value={String(snap.total)} hint={`${snap.replayed} replayed`} />
-        <MetricCard metric="events-replayed" label="Replayed (history, resync)" value={String(snap.replayed)} />
+      <div className="metrics compact">
+        <MetricCard metric="events-total" label="Events received" value={String(snap.total)} />
+        <MetricCard metric="events-replayed" label="Replayed" value={String(snap.replayed)} />
         <MetricCard metric="events-rate" label="Events / s (5 s)" value={`${Math.round(snap.perSecond * 10) / 10}`} />
-        <MetricCard metric="latency" label="Latency p50 / p95" value={p50 === null ? '—' : `${p50} / ${p95} ms`} hint="event timestamp → page, live only" />
+        <MetricCard metric="latency" label="Latency p50 / p95" value={p50 === null ? '—' : `${p50} / ${p95} ms`} hint="live events" />
         <MetricCard
           metric="resyncs"
           label="Resyncs"
