@@ -19,7 +19,7 @@ have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
 [ "$have" = "$want" ] || { echo "wasm-bindgen CLI $have != Cargo.lock $want: cargo install -f wasm-bindgen-cli --version $want" >&2; exit 1; }
 
 echo "--> herald-wasm (wasm32, release)"
-CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_LTO=true \
+CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=true \
 CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_PANIC=abort \
   cargo build --locked --target wasm32-unknown-unknown --release -p herald-wasm
 rm -rf "$pkg/wasm"
@@ -31,7 +31,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 # Size: npm binaryen's wasm-opt (never Debian's binaryen, which breaks externref tables:
-# docs/toolchain.md, "wasm-opt") takes the wasm from ~154 KB to ~124 KB gzipped.
+# docs/toolchain.md, "wasm-opt") saves about a fifth of the gzipped wasm.
 echo "--> wasm-opt -Oz (npm binaryen)"
 ./node_modules/.bin/wasm-opt -Oz --enable-reference-types --enable-bulk-memory \
   --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-multivalue \
@@ -40,6 +40,16 @@ rm -rf dist
 # JavaScript without comments (smaller tarball), declarations with their docs (for editors).
 npx tsc -p tsconfig.build.json --removeComments --declaration false
 npx tsc -p tsconfig.build.json --emitDeclarationOnly
+
+# The size budget (docs/react.md): what a browser app downloads, the wasm and the runtime JS
+# (glue + hooks; not the `./testing` entry), gzipped, at most 150 KB.
+wasm_gz=$(gzip -9c wasm/herald_wasm_bg.wasm | wc -c)
+js_gz=$(find wasm/herald_wasm.js dist -name '*.js' ! -path 'dist/testing*' -print0 | sort -z | xargs -0 cat | gzip -9 | wc -c)
+echo "--> size: wasm ${wasm_gz} B + JS ${js_gz} B gzipped = $(( (wasm_gz + js_gz) / 1024 )) KB (budget 150 KB)"
+if [ $((wasm_gz + js_gz)) -gt $((150 * 1024)) ]; then
+  echo "the package is over its 150 KB gzipped budget (docs/react.md)" >&2
+  exit 1
+fi
 
 if [ "${1:-}" = "--pack" ]; then
   mkdir -p "$target/npm"

@@ -178,8 +178,12 @@ pub fn catalogue_markdown() -> String {
          category in lower case unless the publisher chooses another. Field names are the JSON\n\
          names; `?` marks an optional field, omitted when absent. Nested objects keep unknown\n\
          fields, and enums keep unknown values, so a round trip never loses data.\n\n\
-         | event_type | category | priority | subject | final | data fields |\n\
-         |---|---|---|---|---|---|\n",
+         The Rust type of each event is in `herald_event_types::events` (re-exported by both SDKs\n\
+         as `herald_publisher::events` and `herald_subscriber::events`); its fields are the JSON\n\
+         names in snake case (`pipelineId` → `pipeline_id`, see \"Fields in detail\"). In\n\
+         TypeScript, `EventOfType<'pipeline_created'>` from `@herald/client` is the same event.\n\n\
+         | event_type | Rust type | category | priority | subject | final | data fields |\n\
+         |---|---|---|---|---|---|---|\n",
     );
     for info in CATALOGUE {
         let priority = match info.priority_rule {
@@ -188,8 +192,9 @@ pub fn catalogue_markdown() -> String {
         };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | `{}` | {} | {} |",
+            "| `{}` | `{}` | {} | {} | `{}` | {} | {} |",
             info.event_type,
+            info.rust_type,
             info.category,
             priority,
             info.subject,
@@ -207,19 +212,19 @@ pub fn catalogue_markdown() -> String {
         let _ = writeln!(out, "| `{name}` | {values} |");
     }
     out.push_str("\n## Fields in detail\n");
-    for info in CATALOGUE {
-        let _ = writeln!(out, "\n### `{}`\n", info.event_type);
-        for f in info.fields {
+    let details = |out: &mut String, fields: &[FieldInfo]| {
+        for f in fields {
             let optional = if f.required { "" } else { " (optional)" };
-            let _ = writeln!(out, "- `{}`{optional}: {}", f.json_name(), f.doc);
+            let _ = writeln!(out, "- `{}` (Rust `{}`){optional}: {}", f.json_name(), f.name, f.doc);
         }
+    };
+    for info in CATALOGUE {
+        let _ = writeln!(out, "\n### `{}` (`{}`)\n", info.event_type, info.rust_type);
+        details(&mut out, info.fields);
     }
     for (name, fields) in MODELS {
         let _ = writeln!(out, "\n### `{name}`\n");
-        for f in *fields {
-            let optional = if f.required { "" } else { " (optional)" };
-            let _ = writeln!(out, "- `{}`{optional}: {}", f.json_name(), f.doc);
-        }
+        details(&mut out, fields);
     }
     out
 }

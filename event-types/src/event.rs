@@ -90,6 +90,8 @@ impl FieldInfo {
 pub struct EventInfo {
     /// The `event_type`.
     pub event_type: &'static str,
+    /// The Rust type in [`events`](crate::events) (`PipelineCreated`).
+    pub rust_type: &'static str,
     /// Its category.
     pub category: EventCategory,
     /// Its default priority.

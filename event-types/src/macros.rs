@@ -145,6 +145,7 @@ macro_rules! event {
             /// Catalogue metadata of this event type.
             pub const INFO: $crate::event::EventInfo = $crate::event::EventInfo {
                 event_type: $event_type,
+                rust_type: stringify!($name),
                 category: $crate::EventCategory::$category,
                 priority: $crate::Priority::$priority,
                 priority_rule: event!(@note $($pnote)?),

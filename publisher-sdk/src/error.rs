@@ -1,6 +1,7 @@
 //! Errors of the publisher: [`PublishError`] for publishing, [`BuildError`] for
 //! [`PublisherBuilder::build`](crate::PublisherBuilder::build).
 
+use herald_event_types::frame::AuthErrorCode;
 use herald_event_types::{CloseCode, EncodeError, ErrorCode, Priority};
 
 /// A boxed error from a token provider.
@@ -51,23 +52,57 @@ pub enum PublishError {
     /// accepted any more. Build a new publisher.
     #[error("publisher closed")]
     Closed,
-    /// The hub refused the token (close 4401 or HTTP 401) and no token provider is set.
-    /// The publisher stopped and failed every queued event. Build a new publisher with a valid
-    /// token, or give it a `token_provider`.
-    #[error("hub refused the token and no token provider is configured")]
-    Unauthorized,
+    /// The hub refused the token (WebSocket `auth_error` and close 4401, or HTTP 401) and no
+    /// token provider is set. The publisher stopped and failed every queued event. Build a new
+    /// publisher with a valid token, or give it a `token_provider`.
+    #[error("the hub refused the token ({code}): {message}")]
+    Unauthorized {
+        /// The hub's code (docs/protocol.md §1): `invalid_token`, `token_expired`,
+        /// `token_not_yet_valid`, `wrong_audience`, `wrong_issuer`, `missing_claim`; on
+        /// HTTP also `not_authenticated` (kept as [`AuthErrorCode::Other`]). A close 4401
+        /// without an `auth_error` (the token expired on a live connection) is reported
+        /// as `token_expired`.
+        code: AuthErrorCode,
+        /// The hub's explanation.
+        message: String,
+    },
     /// The hub closed the connection with a terminal code (4500 protocol violation, 4503
-    /// forbidden, 1002/1007/1009). The publisher stopped and failed every queued event. Do not
-    /// retry in a loop: fix the configuration or the tenant.
-    #[error("hub closed the connection for good ({code:?})")]
+    /// forbidden, 1002 or 1007). The publisher stopped and failed every queued event. Do not
+    /// retry in a loop: fix the configuration or the tenant. (1009, message too big, fails
+    /// only the event that caused it: [`PublishError::Rejected`] with `too_large`.)
+    #[error("the hub closed the connection for good: {code}")]
     Terminated {
         /// The close code.
         code: CloseCode,
+    },
+    /// The URL answered the WebSocket upgrade or the publish request with an HTTP status
+    /// that retrying cannot fix: 400, 403, 404, 405, 501, a success instead of an upgrade,
+    /// or any other status than 401, 408, 429 and 5xx (which are retried). Usually the URL
+    /// or its path is wrong (`ws://host:port/wrong`), or it points at something that is not
+    /// a Herald hub; a hub's 403 on the upgrade means a refused `Origin`. The publisher
+    /// stopped and failed every queued event. Fix the URL.
+    #[error("{url}: HTTP {status}{} (not retried: check the hub URL and its path)", http_detail(code.as_ref(), message))]
+    Endpoint {
+        /// The URL tried (with the path the publisher added: `ws://host:port/ws`,
+        /// `http://host:port/api/v1/publish`).
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// The hub's error code, when the body was a Herald error (`{"code","message"}`).
+        code: Option<ErrorCode>,
+        /// The hub's message, or the status's reason phrase.
+        message: String,
     },
     /// The event could not be encoded (an invalid subject, `data` not a JSON object). Fix
     /// the event.
     #[error("cannot encode the event")]
     Encode(#[from] EncodeError),
+}
+
+/// ` (code): message`, or `: message` without a code.
+fn http_detail(code: Option<&ErrorCode>, message: &str) -> String {
+    let code = code.map(|code| format!(" ({code})")).unwrap_or_default();
+    if message.is_empty() { code } else { format!("{code}: {message}") }
 }
 
 impl PublishError {
@@ -77,12 +112,24 @@ impl PublishError {
         matches!(self, Self::Full { .. } | Self::Timeout)
     }
 
-    /// The hub's error code, for [`PublishError::Rejected`].
-    pub fn code(&self) -> Option<&ErrorCode> {
+    /// The hub's error code as on the wire: `forbidden`, `too_large`, … for
+    /// [`PublishError::Rejected`]; `invalid_token`, `token_expired`, … for
+    /// [`PublishError::Unauthorized`]; the body's code, if any, for
+    /// [`PublishError::Endpoint`]. `None` for errors the hub did not name.
+    pub fn code(&self) -> Option<&str> {
         match self {
-            Self::Rejected { code, .. } => Some(code),
+            Self::Rejected { code, .. } => Some(code.as_str()),
+            Self::Unauthorized { code, .. } => Some(code.as_str()),
+            Self::Endpoint { code, .. } => code.as_ref().map(ErrorCode::as_str),
             _ => None,
         }
+    }
+
+    /// Whether the publisher has stopped for good with this error (it fails every event
+    /// from then on): [`PublishError::Unauthorized`], [`PublishError::Terminated`],
+    /// [`PublishError::Endpoint`] and [`PublishError::Closed`].
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Unauthorized { .. } | Self::Terminated { .. } | Self::Endpoint { .. } | Self::Closed)
     }
 
     /// A copy for fanning a terminal error out to many waiters (sources are not `Clone`).
@@ -93,8 +140,11 @@ impl PublishError {
             Self::TooLarge { bytes, max } => Self::TooLarge { bytes: *bytes, max: *max },
             Self::Rejected { code, message } => Self::Rejected { code: code.clone(), message: message.clone() },
             Self::Timeout => Self::Timeout,
-            Self::Unauthorized => Self::Unauthorized,
+            Self::Unauthorized { code, message } => Self::Unauthorized { code: code.clone(), message: message.clone() },
             Self::Terminated { code } => Self::Terminated { code: *code },
+            Self::Endpoint { url, status, code, message } => {
+                Self::Endpoint { url: url.clone(), status: *status, code: code.clone(), message: message.clone() }
+            }
             Self::Closed | Self::Encode(_) => Self::Closed,
         }
     }

@@ -58,12 +58,20 @@
 //!   instead.
 //! - **Permanent refusals** (`forbidden`, `invalid_event`, `channel_not_found`, …) are not
 //!   retried: `publish().await` returns [`PublishError::Rejected`]; for `try_publish` they are
-//!   counted in [`Stats::failed`] and logged at `warn`.
+//!   counted in [`Stats::failed`] and logged at `warn`. An event the hub finds too big for a
+//!   WebSocket message (close 1009) fails alone the same way (`too_large`); the others are
+//!   sent again.
 //! - **Token refresh.** When the hub closes with 4401 (or answers HTTP 401), the token
 //!   provider ([`PublisherBuilder::token_provider`]) is called and the publisher reconnects.
 //!   Without a provider the publisher stops and fails what is queued
-//!   ([`PublishError::Unauthorized`]). Terminal close codes (4500–4999, 1002, 1007, 1009)
-//!   stop it too ([`PublishError::Terminated`]); 4429 waits at least the backoff cap.
+//!   ([`PublishError::Unauthorized`], with the hub's code: `invalid_token`, `token_expired`,
+//!   …). Terminal close codes (4500–4999, 1002, 1007) stop it too
+//!   ([`PublishError::Terminated`]); 4429 waits at least the backoff cap.
+//! - **A wrong URL stops it.** An HTTP status that retrying cannot fix on the WebSocket
+//!   upgrade or on `POST /api/v1/publish` (404, 400, 403, 405, …: docs/publisher.md) stops
+//!   the publisher with [`PublishError::Endpoint`], which names the URL tried; 408, 429 and
+//!   5xx are retried. Every connection error in the log names the URL.
+//!   [`Publisher::stopped`] resolves with the reason when the publisher stops for good.
 //! - **Shutdown.** [`Publisher::flush`] waits until everything queued so far is answered;
 //!   [`Publisher::close`] stops accepting, flushes and closes the connection. Dropping the
 //!   last handle never blocks or panics: the task drains for at most `linger` (default 5 s)
@@ -106,7 +114,11 @@ mod sink;
 pub use config::PublisherBuilder;
 pub use error::{BoxError, BuildError, PublishError};
 pub use event::{OutgoingEvent, Published};
-pub use herald_event_types::{ChannelName, Envelope, Event, EventCategory, EventId, Priority, events};
+/// The hub's `auth_error` codes, carried by [`PublishError::Unauthorized`].
+pub use herald_event_types::frame::AuthErrorCode;
+pub use herald_event_types::{
+    ChannelName, CloseCode, Envelope, ErrorCode, Event, EventCategory, EventId, Priority, Subject, Timestamp, events,
+};
 pub use outbox::{PriorityCounts, Stats};
 pub use publisher::Publisher;
 #[cfg(any(test, feature = "mock"))]

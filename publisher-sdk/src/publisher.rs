@@ -171,6 +171,27 @@ impl Publisher {
         let _ = stopped.wait_for(|stopped| *stopped).await;
     }
 
+    /// Waits until the background task has stopped for good and returns why: the terminal
+    /// error it stopped on ([`PublishError::Unauthorized`], [`PublishError::Terminated`],
+    /// [`PublishError::Endpoint`]), or [`PublishError::Closed`] after
+    /// [`close`](Publisher::close). Until then it waits (for ever, while the publisher
+    /// works), so a service can run it beside its work and exit when the publisher gives up:
+    ///
+    /// ```no_run
+    /// # async fn run(publisher: herald_publisher::Publisher, work: impl std::future::Future<Output = ()>) {
+    /// tokio::select! {
+    ///     () = work => {}
+    ///     error = publisher.stopped() => eprintln!("publisher stopped: {error}"),
+    /// }
+    /// # }
+    /// ```
+    pub async fn stopped(&self) -> PublishError {
+        let shared = &self.inner.shared;
+        let mut stopped = shared.stopped.subscribe();
+        let _ = stopped.wait_for(|stopped| *stopped).await;
+        shared.failure().unwrap_or(PublishError::Closed)
+    }
+
     /// A snapshot of the counters and the outbox depth.
     pub fn stats(&self) -> Stats {
         self.inner.shared.stats()

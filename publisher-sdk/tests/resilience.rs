@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{ORG, Subscriber, WAIT, spawn_hub, spawn_hub_at, token, token_for, unused_addr};
 use herald_event_types::{EventCategory, Priority};
-use herald_publisher::{OutgoingEvent, PublishError, Publisher};
+use herald_publisher::{AuthErrorCode, OutgoingEvent, PublishError, Publisher};
 use serde_json::Value;
 
 fn event(category: EventCategory, priority: Priority, n: u64) -> OutgoingEvent {
@@ -194,20 +194,35 @@ async fn an_expiring_token_is_refreshed_in_band_without_reconnecting() {
     hub.shutdown().await;
 }
 
-#[tokio::test]
-async fn refused_token_without_provider_stops_and_reports() {
+/// A token the hub refuses (signed with another secret), over `url`: without a provider the
+/// publisher stops, and every error carries the hub's code and message.
+async fn refused_token_without_provider_stops_and_reports(url: fn(std::net::SocketAddr) -> String) {
     let hub = spawn_hub(|_| {}).await;
     let bad = herald_hub::auth::mint_hs256(
         b"another secret",
         &serde_json::json!({"sub": "x", "org": ORG, "exp": common::now_secs() + 60}),
     );
-    let publisher =
-        Publisher::builder(format!("ws://{}", hub.local_addr())).token(bad).source("tests").build().unwrap();
+    let publisher = Publisher::builder(url(hub.local_addr())).token(bad).source("tests").build().unwrap();
+    let invalid_token = |error: &PublishError| matches!(error, PublishError::Unauthorized { code: AuthErrorCode::InvalidToken, message } if !message.is_empty());
     let error = publisher.publish_outgoing(event(EventCategory::System, Priority::High, 1)).await.unwrap_err();
-    assert!(matches!(error, PublishError::Unauthorized), "{error:?}");
+    assert!(invalid_token(&error), "{error:?}");
+    assert_eq!(error.code(), Some("invalid_token"));
+    assert!(error.to_string().starts_with("the hub refused the token (invalid_token): "), "{error}");
     let error = publisher.try_publish_outgoing(event(EventCategory::System, Priority::High, 2)).unwrap_err();
-    assert!(matches!(error, PublishError::Unauthorized), "{error:?}");
+    assert!(invalid_token(&error) && error.is_terminal(), "{error:?}");
+    let error = tokio::time::timeout(WAIT, publisher.stopped()).await.expect("stopped");
+    assert!(invalid_token(&error), "{error:?}");
     hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn refused_token_without_provider_stops_and_reports_over_websocket() {
+    refused_token_without_provider_stops_and_reports(|addr| format!("ws://{addr}")).await;
+}
+
+#[tokio::test]
+async fn refused_token_without_provider_stops_and_reports_over_http() {
+    refused_token_without_provider_stops_and_reports(|addr| format!("http://{addr}")).await;
 }
 
 #[tokio::test]

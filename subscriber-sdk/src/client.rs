@@ -416,7 +416,10 @@ impl Client {
     pub fn on<E: Event + 'static>(&self, handler: impl Fn(E, &Delivery) + MaybeSendSync + 'static) -> Handler {
         let callback = Arc::new(move |delivery: &Delivery| match delivery.event.decode_data::<E>() {
             Ok(event) => handler(event, delivery),
-            Err(error) => tracing::debug!(%error, event_type = E::EVENT_TYPE, "event data does not decode"),
+            Err(error) => {
+                let _ = &error;
+                crate::log!(debug, %error, event_type = E::EVENT_TYPE, "event data does not decode");
+            }
         });
         self.delivery_handler(Filter::Type(E::EVENT_TYPE.to_owned()), callback)
     }

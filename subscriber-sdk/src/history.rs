@@ -95,9 +95,15 @@ fn url(ws_url: &str, channel: &ChannelName, query: &HistoryQuery) -> String {
 fn parse(url: &str, status: u16, body: &[u8]) -> Result<HistoryPage, Error> {
     let http = |code: Option<ErrorCode>, message: String| Error::Http { url: url.to_owned(), status, code, message };
     if status != 200 {
-        let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-        let code = body["code"].as_str().map(ErrorCode::from);
-        return Err(http(code, body["message"].as_str().unwrap_or_default().to_owned()));
+        // A struct, not `serde_json::Value`: the browser build then carries no float parser.
+        #[derive(Deserialize, Default)]
+        struct Refusal {
+            code: Option<String>,
+            #[serde(default)]
+            message: String,
+        }
+        let body: Refusal = serde_json::from_slice(body).unwrap_or_default();
+        return Err(http(body.code.as_deref().map(ErrorCode::from), body.message));
     }
     let page: Body<'_> = serde_json::from_slice(body).map_err(|e| http(None, format!("not a history page: {e}")))?;
     let mut events = Vec::with_capacity(page.events.len());

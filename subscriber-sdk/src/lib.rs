@@ -43,6 +43,16 @@
 // shared state is not Send; `Arc` keeps one code path for both targets.
 #![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
+/// `tracing` natively; nothing on wasm32, where the JavaScript binding reports to the console
+/// itself and every byte of the browser build counts.
+macro_rules! log {
+    ($level:ident, $($arg:tt)*) => {{
+        #[cfg(not(target_arch = "wasm32"))]
+        tracing::$level!($($arg)*);
+    }};
+}
+pub(crate) use log;
+
 mod client;
 #[cfg(not(target_arch = "wasm32"))]
 mod connector;

@@ -71,16 +71,18 @@ type List<T> = Vec<(u64, Callback<T>)>;
 #[derive(Default)]
 pub(crate) struct Router {
     streams: HashMap<u64, Stream>,
-    ids: HashMap<SubscriptionId, u64>,
+    /// The core's subscription id of each key (a short list; see `refused`).
+    ids: Vec<(SubscriptionId, u64)>,
     next_handler: u64,
     deliveries: HashMap<Filter, List<Delivery>>,
     resync: List<Resync>,
     errors: List<Error>,
     states: List<ConnectionState>,
-    /// Per subscription key: listeners of its refusal (the handlers that implied it).
-    refusal_listeners: HashMap<u64, List<Error>>,
-    /// Refusals in force, per subscription key, until that key is released.
-    refused: HashMap<u64, Error>,
+    /// Listeners of a subscription key's refusal (the handlers that implied it). Vectors, not
+    /// maps: they are short, and every map type costs the browser build a few KB.
+    refusal_listeners: Vec<(u64, Callback<Error>)>,
+    /// Refusals in force, per subscription key (oldest first), until that key is released.
+    refused: Vec<(u64, Error)>,
     user: Option<User>,
 }
 
@@ -112,15 +114,15 @@ impl Router {
     }
 
     pub(crate) fn bind(&mut self, id: SubscriptionId, key: u64) {
-        self.ids.insert(id, key);
+        self.ids.push((id, key));
     }
 
     /// Forgets subscription `key` (its stream, refusal and listeners).
     pub(crate) fn release(&mut self, key: u64) {
         self.streams.remove(&key);
-        self.refused.remove(&key);
-        self.refusal_listeners.remove(&key);
-        self.ids.retain(|_, k| *k != key);
+        self.refused.retain(|(k, _)| *k != key);
+        self.refusal_listeners.retain(|(k, _)| *k != key);
+        self.ids.retain(|(_, k)| *k != key);
     }
 
     fn next_id(&mut self) -> u64 {
@@ -154,9 +156,8 @@ impl Router {
 
     /// Listens to the refusal of subscription `key`; returns the refusal if it already happened.
     pub(crate) fn add_refusal_listener(&mut self, key: u64, callback: Callback<Error>) -> Option<Error> {
-        let id = self.next_id();
-        self.refusal_listeners.entry(key).or_default().push((id, callback));
-        self.refused.get(&key).cloned()
+        self.refusal_listeners.push((key, callback));
+        self.refused.iter().find(|(k, _)| *k == key).map(|(_, error)| error.clone())
     }
 
     pub(crate) fn remove_handler(&mut self, kind: &HandlerKind, id: u64) {
@@ -180,11 +181,8 @@ impl Router {
 
     /// The refusals in force: one per refused (channel, subject), oldest first.
     pub(crate) fn refusals(&self) -> Vec<Error> {
-        let mut keys: Vec<_> = self.refused.keys().copied().collect();
-        keys.sort_unstable();
         let mut out: Vec<Error> = Vec::new();
-        for key in keys {
-            let error = &self.refused[&key];
+        for (_, error) in &self.refused {
             if !out.contains(error) {
                 out.push(error.clone());
             }
@@ -209,8 +207,12 @@ impl Router {
         }
     }
 
+    fn key_of(&self, id: &SubscriptionId) -> Option<u64> {
+        self.ids.iter().find(|(i, _)| i == id).map(|(_, key)| *key)
+    }
+
     fn stream_of(&mut self, id: &SubscriptionId) -> Option<&mut Stream> {
-        let key = self.ids.get(id).copied()?;
+        let key = self.key_of(id)?;
         self.streams.get_mut(&key)
     }
 
@@ -266,13 +268,13 @@ impl Router {
             }
             ProtoEvent::SubjectEnded { subscriptions, .. } => this.finish(&subscriptions, SubscriptionEvent::Ended),
             ProtoEvent::SubscribeFailed { subscriptions, error } => {
-                tracing::warn!(%error, "herald: subscription refused");
+                crate::log!(warn, %error, "herald: subscription refused");
                 let mut listeners = Vec::new();
                 for id in &subscriptions {
-                    if let Some(key) = this.ids.get(id).copied() {
-                        this.refused.insert(key, error.clone());
-                        listeners
-                            .extend(this.refusal_listeners.get(&key).into_iter().flatten().map(|(_, h)| h.clone()));
+                    if let Some(key) = this.key_of(id) {
+                        this.refused.push((key, error.clone()));
+                        let heard = this.refusal_listeners.iter().filter(|(k, _)| *k == key);
+                        listeners.extend(heard.map(|(_, h)| h.clone()));
                     }
                 }
                 this.finish(&subscriptions, SubscriptionEvent::Failed(error.clone()));
@@ -283,7 +285,7 @@ impl Router {
                 }
             }
             ProtoEvent::Error(error) => {
-                tracing::debug!(%error, "herald client");
+                crate::log!(debug, %error, "herald client");
                 let handlers: Vec<_> = this.errors.iter().map(|(_, h)| h.clone()).collect();
                 drop(this);
                 for handler in handlers {
@@ -297,7 +299,8 @@ impl Router {
     /// Sends `last` to the streams of `subscriptions` and closes them.
     fn finish(&mut self, subscriptions: &[SubscriptionId], last: SubscriptionEvent) {
         for id in subscriptions {
-            if let Some(key) = self.ids.remove(id) {
+            if let Some(at) = self.ids.iter().position(|(i, _)| i == id) {
+                let (_, key) = self.ids.swap_remove(at);
                 if let Some(mut stream) = self.streams.remove(&key) {
                     Self::send(&mut stream, last.clone());
                 }

@@ -24,11 +24,15 @@
 pub mod typescript;
 
 #[cfg(target_arch = "wasm32")]
+mod api;
+#[cfg(target_arch = "wasm32")]
 mod client;
 #[cfg(target_arch = "wasm32")]
 mod convert;
 #[cfg(target_arch = "wasm32")]
 mod error;
+#[cfg(target_arch = "wasm32")]
+mod options;
 
 #[cfg(target_arch = "wasm32")]
 pub use client::JsClient;

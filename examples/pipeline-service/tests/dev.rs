@@ -3,40 +3,19 @@
 //! the hub restarts with a new random secret, as in `./scripts/demo.sh` and the dashboard's
 //! end-to-end test.
 
+#[path = "../../common/hubs.rs"]
+mod hubs;
+
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::Duration;
 
-use herald_hub::auth::{AuthConfig, JwtKey};
-use herald_hub::{Config, Hub, RunningHub};
-use serde_json::Value;
-use tokio::process::Command;
+use hubs::{WAIT, hub_at, run_to_exit, service};
 
-const WAIT: Duration = Duration::from_secs(30);
+const BIN: &str = env!("CARGO_BIN_EXE_pipeline-service");
 
-/// A development hub on `listen` with a fresh random secret, as `herald-hub --dev` runs.
-async fn dev_hub(listen: SocketAddr) -> RunningHub {
-    let secret = herald_hub::dev::random_secret();
-    let mut config = Config::default();
-    config.listen = listen;
-    config.auth = Some(AuthConfig::new(JwtKey::Hs256(secret.clone())));
-    config.dev_token_secret = Some(secret);
-    Hub::builder().config(config).spawn().await.expect("the dev hub starts")
-}
-
-/// The `pipeline` channel's latest offset on `hub`, read with a dev subscriber token.
+/// The `pipeline` channel's latest offset on `hub`.
 async fn latest_offset(hub: SocketAddr) -> u64 {
-    let client = reqwest::Client::new();
-    let token: Value = client.get(format!("http://{hub}/api/v1/dev/token")).send().await.unwrap().json().await.unwrap();
-    let history: Value = client
-        .get(format!("http://{hub}/api/v1/channels/pipeline/history?limit=1"))
-        .bearer_auth(token["token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history = hubs::history(hub, "pipeline", 1).await;
     history["offset"].as_u64().unwrap_or_else(|| panic!("history answer {history}"))
 }
 
@@ -53,25 +32,16 @@ async fn until_events_arrive(hub: SocketAddr) {
 
 #[tokio::test]
 async fn dev_mode_fetches_a_token_from_the_hub_and_a_fresh_one_after_a_restart() {
-    let hub = dev_hub("127.0.0.1:0".parse().unwrap()).await;
+    let hub = hubs::dev_hub().await;
     let addr = hub.local_addr();
-    let mut service = Command::new(env!("CARGO_BIN_EXE_pipeline-service"))
-        .args(["--dev", "--hub", &format!("ws://{addr}"), "--rate", "50", "--seed", "7"])
-        .env_remove("HERALD_TOKEN")
-        .env_remove("HERALD_JWT_SECRET")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let hub_url = format!("ws://{addr}");
+    let mut service = service(BIN, &["--dev", "--hub", &hub_url, "--rate", "50", "--seed", "7"]).spawn().unwrap();
     until_events_arrive(addr).await;
 
     // A restarted development hub has a new secret: the old token is refused, the service
     // asks the endpoint again and goes on publishing.
     hub.shutdown().await;
-    let restarted = dev_hub(addr).await;
+    let restarted = hub_at(addr, true).await;
     until_events_arrive(addr).await;
     assert!(service.try_wait().unwrap().is_none(), "the service is still running");
     service.start_kill().unwrap();
@@ -81,26 +51,9 @@ async fn dev_mode_fetches_a_token_from_the_hub_and_a_fresh_one_after_a_restart()
 
 #[tokio::test]
 async fn dev_mode_against_a_hub_without_the_dev_endpoint_fails_at_start_with_the_reason() {
-    let mut config = Config::default();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.auth = Some(AuthConfig::new(JwtKey::Hs256(herald_hub::dev::random_secret())));
-    let hub = Hub::builder().config(config).spawn().await.unwrap();
-    let output = tokio::time::timeout(
-        WAIT,
-        Command::new(env!("CARGO_BIN_EXE_pipeline-service"))
-            .args(["--dev", "--hub", &format!("ws://{}", hub.local_addr())])
-            .env_remove("HERALD_TOKEN")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("the service exits")
-    .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let hub = hubs::production_hub().await;
+    let (status, stderr) = run_to_exit(BIN, &["--dev", "--hub", &format!("ws://{}", hub.local_addr())]).await;
+    assert!(!status.success());
     assert!(stderr.contains("/api/v1/dev/token") && stderr.contains("404"), "{stderr}");
     hub.shutdown().await;
 }

@@ -10,7 +10,7 @@ use clap::Parser;
 async fn main() -> std::process::ExitCode {
     let args = cli::Args::parse();
     let mut simulation = example_security_service::Simulation::new(args.seed.unwrap_or_else(rand::random));
-    match cli::run("security-service", &args, |publisher| simulation.step(publisher)).await {
+    match cli::run("security-service", &args, 5.0, async |publisher| simulation.step(publisher)).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("security-service: {error}");

@@ -7,6 +7,7 @@
 use std::future::Future;
 
 use herald_event_types::ErrorCode;
+use herald_event_types::frame::AuthErrorCode;
 
 use super::{Exit, Tokens, pause};
 use crate::backoff::Backoff;
@@ -35,7 +36,10 @@ pub(crate) enum ItemOutcome {
 #[cfg_attr(not(feature = "http"), allow(dead_code))]
 pub(crate) enum BatchError {
     /// The token was refused (HTTP 401): get a fresh one. Holds the hub's code and message.
-    Unauthorized(String),
+    Unauthorized(AuthErrorCode, String),
+    /// The URL answered with a status that retrying cannot fix and that is not a Herald
+    /// refusal of the events ([`PublishError::Endpoint`]): the publisher stops.
+    Endpoint(PublishError),
     /// Try again after a backoff: network failure, 429, 503.
     Retry(String),
     /// Try again no sooner than `after` (the hub's `Retry-After` on a 429 or 503).
@@ -86,7 +90,7 @@ pub(crate) async fn run<T: BatchTransport>(shared: &Shared, config: &Config, mut
                 Some(token) => Some(token),
                 None => {
                     shared.requeue(std::mem::take(&mut batch));
-                    return (!exit.now(shared, config)).then_some(PublishError::Unauthorized);
+                    return (!exit.now(shared, config)).then(|| tokens.unauthorized());
                 }
             }
         } else {
@@ -123,13 +127,16 @@ pub(crate) async fn run<T: BatchTransport>(shared: &Shared, config: &Config, mut
                 shared.requeue(retry);
                 backoff.next_delay()
             }
-            Err(BatchError::Unauthorized(reason)) => {
-                tracing::warn!(%reason, "hub refused the token");
+            Err(BatchError::Unauthorized(code, message)) => {
                 shared.requeue(entries);
-                if !tokens.refused() {
-                    return Some(PublishError::Unauthorized);
+                if let Err(error) = tokens.refused(code, message) {
+                    return Some(error);
                 }
                 backoff.next_delay()
+            }
+            Err(BatchError::Endpoint(error)) => {
+                shared.requeue(entries);
+                return Some(error);
             }
             Err(BatchError::Retry(reason)) => {
                 // The first failure of a run shows at `warn`; the rest at `debug`.

@@ -2,12 +2,14 @@
 
 use std::time::Duration;
 
-use herald_event_types::{ChannelName, ErrorCode};
+use herald_event_types::ChannelName;
+use herald_event_types::frame::AuthErrorCode;
 use reqwest::StatusCode;
 use serde::Deserialize;
 
 use super::batch::{BatchError, BatchTransport, ItemOutcome};
-use crate::error::BuildError;
+use super::{ErrorBody, retryable_status};
+use crate::error::{BuildError, PublishError};
 use crate::event::Published;
 use crate::outbox::Entry;
 
@@ -33,13 +35,6 @@ struct ResultItem {
     channel: ChannelName,
     offset: u64,
     duplicate: bool,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    code: ErrorCode,
-    #[serde(default)]
-    message: String,
 }
 
 impl HttpTransport {
@@ -79,10 +74,10 @@ fn encode_batch(batch: &mut [Entry]) -> String {
 /// The body of `response`, refused once it is known to exceed `limit` bytes: from its
 /// `Content-Length` before reading anything, or while reading. Dropping the response closes
 /// the connection, so what the hub still sends is never read.
-async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, BatchError> {
+async fn read_capped(url: &str, mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, BatchError> {
     let status = response.status();
     let too_large = |size: u64| {
-        let reason = format!("hub response of at least {size} bytes, over the limit of {limit}; retrying");
+        let reason = format!("{url}: hub response of at least {size} bytes, over the limit of {limit}; retrying");
         tracing::warn!(%status, size, limit, "{reason}");
         BatchError::Retry(reason)
     };
@@ -90,13 +85,30 @@ async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Ve
         return Err(too_large(length));
     }
     let mut body = Vec::with_capacity(response.content_length().map_or(0, |length| length as usize));
-    while let Some(chunk) = response.chunk().await.map_err(|e| BatchError::Retry(e.to_string()))? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| BatchError::Retry(describe(url, e)))? {
         if body.len() + chunk.len() > limit {
             return Err(too_large((body.len() + chunk.len()) as u64));
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// `url: what failed: its causes`, for a failed request (reqwest's own message names no
+/// cause: "error sending request", without "connection refused").
+fn describe(url: &str, error: reqwest::Error) -> String {
+    let error = error.without_url();
+    let mut text = format!("{url}: {error}");
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 impl BatchTransport for HttpTransport {
@@ -110,7 +122,8 @@ impl BatchTransport for HttpTransport {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        let response = request.send().await.map_err(|e| BatchError::Retry(e.to_string()))?;
+        let url = self.url.as_str();
+        let response = request.send().await.map_err(|e| BatchError::Retry(describe(url, e)))?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -118,10 +131,10 @@ impl BatchTransport for HttpTransport {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse::<u64>().ok())
             .map(std::time::Duration::from_secs);
-        let bytes = read_capped(response, MAX_RESPONSE_BYTES).await?;
+        let bytes = read_capped(url, response, MAX_RESPONSE_BYTES).await?;
         if status.is_success() {
             let results: Results = serde_json::from_slice(&bytes)
-                .map_err(|e| BatchError::Retry(format!("unexpected publish response: {e}")))?;
+                .map_err(|e| BatchError::Retry(format!("{url}: unexpected publish response: {e}")))?;
             return Ok(results
                 .results
                 .into_iter()
@@ -130,24 +143,41 @@ impl BatchTransport for HttpTransport {
                 })
                 .collect());
         }
-        let error = serde_json::from_slice::<ErrorBody>(&bytes).ok();
-        let message = error.as_ref().map(|e| e.message.clone()).unwrap_or_else(|| status.to_string());
-        let retry = |reason: String| match retry_after {
-            Some(after) => BatchError::RetryAfter { reason, after },
-            None => BatchError::Retry(reason),
-        };
-        Err(match status {
-            StatusCode::UNAUTHORIZED => {
-                let code = error.as_ref().map_or("unauthorized", |e| e.code.as_str());
-                BatchError::Unauthorized(format!("{code}: {message}"))
+        let error = ErrorBody::parse(&bytes);
+        let reason = status.canonical_reason().unwrap_or("no reason phrase");
+        Err(match (status, error) {
+            (_, error) if retryable_status(status.as_u16()) => {
+                let message = error.map_or_else(|| reason.to_owned(), |e| format!("{}: {}", e.code, e.message));
+                let reason = format!("{url}: HTTP {}: {message}", status.as_u16());
+                match retry_after {
+                    Some(after) => BatchError::RetryAfter { reason, after },
+                    None => BatchError::Retry(reason),
+                }
             }
-            StatusCode::TOO_MANY_REQUESTS => retry(format!("rate limited: {message}")),
-            StatusCode::SERVICE_UNAVAILABLE => retry(format!("{status}: {message}")),
-            StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::PAYLOAD_TOO_LARGE => {
-                let code = error.map_or(ErrorCode::BadRequest, |e| e.code);
-                BatchError::Rejected { code, message }
+            (StatusCode::UNAUTHORIZED, error) => match error {
+                Some(e) => BatchError::Unauthorized(AuthErrorCode::from(e.code.as_str()), e.message),
+                None => BatchError::Unauthorized(AuthErrorCode::Other("unauthorized".into()), reason.to_owned()),
+            },
+            // The hub refused the events (`invalid_event`, `forbidden`, `channel_not_found`,
+            // `too_large`): found one at a time by the batch driver.
+            (
+                StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::PAYLOAD_TOO_LARGE,
+                Some(e),
+            ) => BatchError::Rejected { code: e.code, message: e.message },
+            // Not a Herald answer (no `{"code","message"}` body), or a status the hub never
+            // gives here: the URL is wrong, retrying cannot help.
+            (_, error) => {
+                let (code, message) = match error {
+                    Some(e) => (Some(e.code), e.message),
+                    None => (None, reason.to_owned()),
+                };
+                BatchError::Endpoint(PublishError::Endpoint {
+                    url: self.url.clone(),
+                    status: status.as_u16(),
+                    code,
+                    message,
+                })
             }
-            _ => BatchError::Retry(format!("{status}: {message}")),
         })
     }
 }

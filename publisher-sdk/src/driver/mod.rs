@@ -18,6 +18,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
+use herald_event_types::ErrorCode;
+use herald_event_types::frame::AuthErrorCode;
 use tokio::time::Instant;
 
 use crate::backoff::Backoff;
@@ -120,16 +122,41 @@ pub(crate) async fn pause(shared: &Shared, delay: Duration, exit: &Exit) {
     }
 }
 
+/// A Herald error body, `{"code","message"}` (docs/protocol.md §9.10), as the hub answers
+/// a refused upgrade or request.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct ErrorBody {
+    pub(crate) code: ErrorCode,
+    #[serde(default)]
+    pub(crate) message: String,
+}
+
+impl ErrorBody {
+    /// The body, when it is a Herald error (anything else is not from a hub).
+    pub(crate) fn parse(bytes: &[u8]) -> Option<Self> {
+        serde_json::from_slice(bytes).ok()
+    }
+}
+
+/// Whether an HTTP error status may pass on its own, so the request is retried after a
+/// backoff: 408, 429 and the 5xx statuses except 501 (not implemented). 401 asks for a
+/// fresh token; every other status is permanent for the URL (docs/publisher.md).
+pub(crate) fn retryable_status(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500 | 502..=599)
+}
+
 /// The current token, and the provider that replaces it.
 #[derive(Debug)]
 pub(crate) struct Tokens {
     current: Option<String>,
     provider: Option<TokenProvider>,
+    /// The hub's last refusal of a token: its code and message.
+    refusal: Option<(AuthErrorCode, String)>,
 }
 
 impl Tokens {
     pub(crate) fn new(config: &Config) -> Self {
-        Self { current: config.token.clone(), provider: config.token_provider.clone() }
+        Self { current: config.token.clone(), provider: config.token_provider.clone(), refusal: None }
     }
 
     /// The token provider, if one is configured.
@@ -173,9 +200,19 @@ impl Tokens {
         }
     }
 
-    /// The hub refused the current token. `false` when no provider can replace it.
-    pub(crate) fn refused(&mut self) -> bool {
+    /// The hub refused the current token with `code` and `message`. `Err` with
+    /// [`PublishError::Unauthorized`] when no provider can replace it.
+    pub(crate) fn refused(&mut self, code: AuthErrorCode, message: String) -> Result<(), PublishError> {
+        tracing::warn!(%code, %message, "the hub refused the token");
         self.current = None;
-        self.provider.is_some()
+        self.refusal = Some((code, message));
+        if self.provider.is_some() { Ok(()) } else { Err(self.unauthorized()) }
+    }
+
+    /// [`PublishError::Unauthorized`] with the hub's last refusal (there is no token).
+    pub(crate) fn unauthorized(&self) -> PublishError {
+        let (code, message) =
+            self.refusal.clone().unwrap_or_else(|| (AuthErrorCode::InvalidToken, "no token to present".to_owned()));
+        PublishError::Unauthorized { code, message }
     }
 }

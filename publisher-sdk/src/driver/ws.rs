@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use herald_event_types::frame::Authenticate;
+use herald_event_types::frame::{AuthErrorCode, Authenticate};
 use herald_event_types::{ChannelName, ClientFrame, CloseCode, ErrorCode, Reconnect, ServerFrame};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::{Exit, Tokens, pause};
+use super::{ErrorBody, Exit, Tokens, pause, retryable_status};
 use crate::backoff::Backoff;
 use crate::config::Config;
 use crate::error::PublishError;
@@ -44,39 +44,67 @@ enum End {
     Stopped,
     /// The hub closed the connection with this code.
     Closed(CloseCode),
+    /// The hub refused the token (close 4401): the `auth_error` code and message, or
+    /// `token_expired` when the token ran out on the live connection.
+    Unauthorized(AuthErrorCode, String),
     /// The connection failed.
     Network(String),
 }
 
-/// Why a connection attempt failed.
+/// Why a connection attempt failed. Every message names the URL.
 enum ConnectError {
-    Unauthorized,
+    /// The hub refused the token: the `auth_error` code and message.
+    Unauthorized(AuthErrorCode, String),
     Terminal(CloseCode),
-    /// The hub answered the upgrade with an HTTP error (429: the address is over a
-    /// per-address limit; 503: busy or shutting down), maybe with `Retry-After`.
+    /// The hub answered the upgrade with an HTTP error that may pass (429: the address is
+    /// over a per-address limit; 503: busy or shutting down; 408, other 5xx), maybe with
+    /// `Retry-After`.
     Refused {
         status: u16,
         message: String,
         retry_after: Option<Duration>,
     },
+    /// The URL answered the upgrade with a status that retrying cannot fix (400, 403, 404,
+    /// a page instead of an upgrade, …).
+    Endpoint(PublishError),
     Other(String),
 }
 
-/// The hub's refusal of the upgrade, from tungstenite's HTTP error.
-fn refused(response: &tungstenite::http::Response<Option<Vec<u8>>>) -> ConnectError {
+/// Classifies the answer to an upgrade that was not `101 Switching Protocols`, from
+/// tungstenite's HTTP error: retried (408, 429, 5xx but 501), the token refused (401), or
+/// a permanent error naming `url` (anything else: 400, 403, 404, 405, 501, 200, …).
+fn refused(url: &str, response: &tungstenite::http::Response<Option<Vec<u8>>>) -> ConnectError {
+    let status = response.status();
     let retry_after = response
         .headers()
         .get("retry-after")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
-    let body: serde_json::Value =
-        response.body().as_deref().and_then(|bytes| serde_json::from_slice(bytes).ok()).unwrap_or_default();
-    let message = match (body["code"].as_str(), body["message"].as_str()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        _ => response.status().to_string(),
-    };
-    ConnectError::Refused { status: response.status().as_u16(), message, retry_after }
+    let body = response.body().as_deref().and_then(ErrorBody::parse);
+    let reason = || status.canonical_reason().unwrap_or("no reason phrase").to_owned();
+    match status.as_u16() {
+        _ if retryable_status(status.as_u16()) => {
+            let message = body.map_or_else(reason, |b| format!("{}: {}", b.code, b.message));
+            ConnectError::Refused { status: status.as_u16(), message: format!("{url}: {message}"), retry_after }
+        }
+        401 => {
+            let (code, message) = body.map_or_else(
+                || (AuthErrorCode::Other("unauthorized".into()), reason()),
+                |b| (AuthErrorCode::from(b.code.as_str()), b.message),
+            );
+            ConnectError::Unauthorized(code, message)
+        }
+        _ => {
+            let (code, message) = body.map_or_else(|| (None, reason()), |b| (Some(b.code), b.message));
+            ConnectError::Endpoint(PublishError::Endpoint {
+                url: url.to_owned(),
+                status: status.as_u16(),
+                code,
+                message,
+            })
+        }
+    }
 }
 
 /// Events sent on the current connection and not yet answered.
@@ -86,21 +114,60 @@ struct Window {
     /// Refused with `rate_limited`/`unavailable`: sent again after a pause.
     retry: Vec<Entry>,
     next_id: u32,
+    /// After a close 1009 with several events unanswered: how many of them are still to be
+    /// sent one at a time, to find the one the hub found too big ([`Window::too_big`]).
+    probe: usize,
 }
 
 impl Window {
     fn take(&mut self, id: u32) -> Option<Entry> {
-        if self.in_flight.front().is_some_and(|(front, _)| *front == id) {
-            return self.in_flight.pop_front().map(|(_, entry)| entry);
-        }
-        let at = self.in_flight.iter().position(|(i, _)| *i == id)?;
-        self.in_flight.remove(at).map(|(_, entry)| entry)
+        let entry = if self.in_flight.front().is_some_and(|(front, _)| *front == id) {
+            self.in_flight.pop_front().map(|(_, entry)| entry)
+        } else {
+            let at = self.in_flight.iter().position(|(i, _)| *i == id)?;
+            self.in_flight.remove(at).map(|(_, entry)| entry)
+        };
+        self.probe = self.probe.saturating_sub(1);
+        entry
     }
 
     fn unanswered(&mut self) -> Vec<Entry> {
         let mut all: Vec<Entry> = self.in_flight.drain(..).map(|(_, entry)| entry).collect();
         all.append(&mut self.retry);
         all
+    }
+
+    /// Most `publish` frames in flight: one at a time while probing after a 1009.
+    fn limit(&self, config: &Config) -> usize {
+        if self.probe > 0 { 1 } else { config.max_in_flight }
+    }
+
+    /// The hub closed the connection with 1009 (message too big): a `publish` frame was
+    /// over its message limit (its `max_message_bytes` is below this publisher's
+    /// `max_event_bytes` plus the frame), and the hub handled none of the frames after it.
+    /// With one event unanswered, that is the one: it fails with `too_large`, the rest is
+    /// sent again. With several, they are sent again one at a time, oldest first, until the
+    /// culprit shows (the hub answers every frame before the one it refuses, so it is
+    /// usually the first), then pipelined again: only the culprit fails. Returns the failed
+    /// event, if it is known.
+    fn too_big(&mut self, config: &Config) -> Option<(Entry, Result<Published, PublishError>)> {
+        if self.in_flight.len() != 1 {
+            // With none in flight there is nothing to blame (reconnecting is all we can do).
+            self.probe = self.probe.max(self.in_flight.len());
+            return None;
+        }
+        let (_, entry) = self.in_flight.pop_front()?;
+        // Found: the hub handled none of the frames after it, so no other event is suspect.
+        self.probe = 0;
+        let bytes = entry.json.as_ref().map_or(entry.bytes, String::len);
+        let message = format!(
+            "the hub closed the connection with 1009 (message too big) on this event of {bytes} bytes: its \
+             WebSocket message limit (HERALD_MAX_MESSAGE_BYTES) is below this publisher's max_event_bytes ({}) \
+             plus the publish frame; make the event smaller, lower max_event_bytes, or raise the hub's limit",
+            config.max_event_bytes
+        );
+        tracing::warn!(id = %entry.event.id(), bytes, "{message}");
+        Some((entry, Err(PublishError::Rejected { code: ErrorCode::TooLarge, message })))
     }
 }
 
@@ -118,7 +185,7 @@ pub(crate) async fn run(shared: &Shared, config: &Config, url: &str) -> Option<P
             return None;
         }
         let Some(token) = tokens.get(shared, &mut backoff, &mut exit, config).await else {
-            return (!exit.now(shared, config)).then_some(PublishError::Unauthorized);
+            return (!exit.now(shared, config)).then(|| tokens.unauthorized());
         };
         if attempts > 0 {
             shared.counters.reconnects.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -126,30 +193,41 @@ pub(crate) async fn run(shared: &Shared, config: &Config, url: &str) -> Option<P
         attempts += 1;
         let delay = match connect(url, &token, config).await {
             Ok((ws, heartbeat, expires_at_ms)) => {
-                tracing::debug!("connected");
+                tracing::debug!(url, "connected");
                 if failures > 0 {
-                    tracing::info!(failures, "connected again");
+                    tracing::info!(url, failures, "connected again");
                 }
                 failures = 0;
                 backoff.reset();
                 let end =
                     session(shared, config, ws, &mut window, heartbeat, expires_at_ms, &mut tokens, &mut exit).await;
+                if matches!(end, End::Closed(CloseCode::MessageTooBig)) {
+                    shared.complete(window.too_big(config));
+                }
                 shared.requeue(window.unanswered());
                 match end {
                     End::Stopped => return None,
                     End::Network(reason) => {
-                        tracing::info!(%reason, "connection lost; reconnecting");
+                        tracing::info!(url, %reason, "connection lost; reconnecting");
+                        backoff.next_delay()
+                    }
+                    End::Unauthorized(code, message) => {
+                        if let Err(error) = tokens.refused(code, message) {
+                            return Some(error);
+                        }
+                        backoff.next_delay()
+                    }
+                    End::Closed(CloseCode::MessageTooBig) => {
+                        tracing::info!(
+                            url,
+                            probing = window.probe,
+                            "hub closed the connection with 1009; reconnecting"
+                        );
                         backoff.next_delay()
                     }
                     End::Closed(code) => {
-                        tracing::info!(code = code.as_u16(), "hub closed the connection");
+                        tracing::info!(url, code = code.as_u16(), "hub closed the connection");
                         match code.reconnect() {
-                            Reconnect::RefreshToken => {
-                                if !tokens.refused() {
-                                    return Some(PublishError::Unauthorized);
-                                }
-                                backoff.next_delay()
-                            }
                             Reconnect::AfterBackoffCap => backoff.cap() + backoff.next_delay(),
                             Reconnect::Never if code != CloseCode::Normal => {
                                 return Some(PublishError::Terminated { code });
@@ -159,14 +237,14 @@ pub(crate) async fn run(shared: &Shared, config: &Config, url: &str) -> Option<P
                     }
                 }
             }
-            Err(ConnectError::Unauthorized) => {
-                tracing::warn!("hub refused the token");
-                if !tokens.refused() {
-                    return Some(PublishError::Unauthorized);
+            Err(ConnectError::Unauthorized(code, message)) => {
+                if let Err(error) = tokens.refused(code, message) {
+                    return Some(error);
                 }
                 backoff.next_delay()
             }
             Err(ConnectError::Terminal(code)) => return Some(PublishError::Terminated { code }),
+            Err(ConnectError::Endpoint(error)) => return Some(error),
             Err(ConnectError::Refused { status, message, retry_after }) => {
                 failures += 1;
                 // As after close 4429: a 429 waits at least the backoff cap; never before
@@ -200,9 +278,11 @@ pub(crate) async fn run(shared: &Shared, config: &Config, url: &str) -> Option<P
 /// Connects and authenticates (`Authorization: Bearer`); returns the heartbeat interval and
 /// when the token expires (ms since the Unix epoch).
 async fn connect(url: &str, token: &str, config: &Config) -> Result<(Ws, Duration, i64), ConnectError> {
-    let other = |e: tungstenite::Error| ConnectError::Other(e.to_string());
+    let other = |e: tungstenite::Error| ConnectError::Other(format!("{url}: {e}"));
     let mut request = url.into_client_request().map_err(other)?;
-    let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| ConnectError::Unauthorized)?;
+    let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+        ConnectError::Unauthorized(AuthErrorCode::InvalidToken, "the token is not a valid HTTP header value".into())
+    })?;
     request.headers_mut().insert("authorization", bearer);
     request.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static("herald.v1"));
     let attempt = async {
@@ -215,7 +295,7 @@ async fn connect(url: &str, token: &str, config: &Config) -> Result<(Ws, Duratio
         let (mut ws, _) =
             tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true).await.map_err(|error| {
                 match &error {
-                    tungstenite::Error::Http(response) => refused(response),
+                    tungstenite::Error::Http(response) => refused(url, response),
                     _ => other(error),
                 }
             })?;
@@ -225,29 +305,33 @@ async fn connect(url: &str, token: &str, config: &Config) -> Result<(Ws, Duratio
                     Ok(ServerFrame::Authenticated(auth)) => {
                         return Ok((ws, Duration::from_millis(auth.heartbeat_ms), auth.expires_at.unix_millis()));
                     }
+                    // Followed by close 4401.
                     Ok(ServerFrame::AuthError(error)) => {
-                        tracing::warn!(code = %error.code, message = %error.message, "authentication failed");
-                        return Err(ConnectError::Unauthorized);
+                        return Err(ConnectError::Unauthorized(error.code, error.message));
                     }
                     _ => {}
                 },
                 Some(Ok(Message::Close(frame))) => {
-                    let code = CloseCode::from(frame.map_or(1005, |f| u16::from(f.code)));
+                    let (code, reason) =
+                        frame.map_or((1005, String::new()), |f| (u16::from(f.code), f.reason.as_str().to_owned()));
+                    let code = CloseCode::from(code);
                     return Err(match code.reconnect() {
-                        Reconnect::RefreshToken => ConnectError::Unauthorized,
+                        Reconnect::RefreshToken => {
+                            ConnectError::Unauthorized(AuthErrorCode::Other("unauthorized".into()), reason)
+                        }
                         Reconnect::Never if code != CloseCode::Normal => ConnectError::Terminal(code),
-                        _ => ConnectError::Other(format!("closed with {}", code.as_u16())),
+                        _ => ConnectError::Other(format!("{url}: closed with {code} before authentication")),
                     });
                 }
                 Some(Ok(_)) => {}
                 Some(Err(error)) => return Err(other(error)),
-                None => return Err(ConnectError::Other("closed before authentication".into())),
+                None => return Err(ConnectError::Other(format!("{url}: closed before authentication"))),
             }
         }
     };
-    tokio::time::timeout(config.connect_timeout, attempt)
-        .await
-        .unwrap_or_else(|_| Err(ConnectError::Other("connect timeout".into())))
+    tokio::time::timeout(config.connect_timeout, attempt).await.unwrap_or_else(|_| {
+        Err(ConnectError::Other(format!("{url}: no answer within the connect timeout ({:?})", config.connect_timeout)))
+    })
 }
 
 /// `{"type":"publish","id":N,"channel":"…","event":…}` around already encoded envelope JSON.
@@ -287,6 +371,7 @@ async fn session(
     let mut retry_backoff = Backoff::new(config.backoff_min, config.backoff_max);
     let mut batch = Vec::with_capacity(config.max_batch);
     let mut done = Vec::new();
+    let mut auth_error = None;
     loop {
         if paused_until.is_some_and(|at| Instant::now() >= at) {
             paused_until = None;
@@ -294,8 +379,8 @@ async fn session(
         }
         if paused_until.is_none() {
             let mut sent = false;
-            while window.in_flight.len() < config.max_in_flight {
-                let room = (config.max_in_flight - window.in_flight.len()).min(config.max_batch);
+            while window.in_flight.len() < window.limit(config) {
+                let room = (window.limit(config) - window.in_flight.len()).min(config.max_batch);
                 shared.take(room, usize::MAX, &mut batch);
                 if batch.is_empty() {
                     break;
@@ -328,7 +413,7 @@ async fn session(
             let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(Some(normal))).await;
             return End::Stopped;
         }
-        let can_send = paused_until.is_none() && window.in_flight.len() < config.max_in_flight;
+        let can_send = paused_until.is_none() && window.in_flight.len() < window.limit(config);
         let far = Instant::now() + Duration::from_secs(3600);
         tokio::select! {
             biased;
@@ -344,11 +429,23 @@ async fn session(
                                     refresh_at = provider.as_ref().map(|_| refresh_deadline(auth.expires_at.unix_millis()));
                                 }
                             }
-                            on_frame(&text, window, &mut done, &mut paused_until, &mut retry_backoff);
+                            if let Some(refusal) = on_frame(&text, window, &mut done, &mut paused_until, &mut retry_backoff) {
+                                auth_error = Some(refusal);
+                            }
                         }
                         Some(Ok(Message::Close(frame))) => {
                             shared.complete(done.drain(..));
-                            return End::Closed(CloseCode::from(frame.map_or(1005, |f| u16::from(f.code))));
+                            let code = CloseCode::from(frame.as_ref().map_or(1005, |f| u16::from(f.code)));
+                            if code == CloseCode::Unauthorized {
+                                // A refused in-band refresh (its `auth_error` came first), or
+                                // the token ran out without one.
+                                let (code, message) = auth_error.take().unwrap_or_else(|| {
+                                    let reason = frame.map(|f| f.reason.as_str().to_owned()).unwrap_or_default();
+                                    (AuthErrorCode::TokenExpired, format!("the hub closed the connection with 4401 ({reason})"))
+                                });
+                                return End::Unauthorized(code, message);
+                            }
+                            return End::Closed(code);
                         }
                         Some(Ok(_)) => {}
                         Some(Err(error)) => {
@@ -407,15 +504,17 @@ fn refresh_deadline(expires_at_ms: i64) -> Instant {
     Instant::now() + remaining.saturating_sub(REFRESH_MARGIN.min(remaining / 2))
 }
 
-/// Handles one hub frame: an acknowledgement or a refusal of a publish.
+/// Handles one hub frame: an acknowledgement or a refusal of a publish. Returns the code and
+/// message of an `auth_error` (a refused in-band refresh; close 4401 follows).
 fn on_frame(
     text: &str,
     window: &mut Window,
     done: &mut Vec<(Entry, Result<Published, PublishError>)>,
     paused_until: &mut Option<Instant>,
     retry_backoff: &mut Backoff,
-) {
+) -> Option<(AuthErrorCode, String)> {
     match ServerFrame::decode(text) {
+        Ok(ServerFrame::AuthError(error)) => return Some((error.code, error.message)),
         Ok(ServerFrame::Published(ack)) => {
             if let Some(entry) = ack.reply_to.and_then(|id| window.take(id)) {
                 retry_backoff.reset();
@@ -428,7 +527,7 @@ fn on_frame(
         Ok(ServerFrame::Error(error)) => {
             let Some(entry) = error.reply_to.and_then(|id| window.take(id)) else {
                 tracing::debug!(code = %error.code, message = %error.message, "hub error without a request");
-                return;
+                return None;
             };
             match error.code {
                 ErrorCode::RateLimited | ErrorCode::Unavailable | ErrorCode::NotAuthenticated => {
@@ -445,6 +544,7 @@ fn on_frame(
         }
         _ => {}
     }
+    None
 }
 
 #[cfg(test)]

@@ -1,8 +1,6 @@
 //! Transport drivers: thin loops that carry out the core's actions. Chosen by target, not
 //! by feature: tokio + tokio-tungstenite natively, `web_sys::WebSocket` on wasm32.
 
-use std::collections::HashMap;
-
 use tokio::sync::{mpsc, watch};
 
 use crate::client::{Command, TokenProvider};
@@ -35,7 +33,7 @@ pub(crate) struct Driver {
 /// The driver-independent half: commands in, events out.
 pub(crate) struct Core {
     pub(crate) proto: ClientProto,
-    keys: HashMap<u64, SubscriptionId>,
+    keys: Vec<(u64, SubscriptionId)>,
     state: std::sync::Arc<watch::Sender<ConnectionState>>,
     router: SharedRouter,
 }
@@ -46,7 +44,7 @@ impl Core {
         state: std::sync::Arc<watch::Sender<ConnectionState>>,
         router: SharedRouter,
     ) -> Self {
-        Self { proto, keys: HashMap::new(), state, router }
+        Self { proto, keys: Vec::new(), state, router }
     }
 
     /// Applies an application command; `false` when every handle is gone (shut down).
@@ -54,11 +52,12 @@ impl Core {
         match command {
             Some(Command::Subscribe { key, channel, scope, history }) => {
                 let id = self.proto.subscribe_scoped(channel, scope, history);
-                self.keys.insert(key, id);
+                self.keys.push((key, id));
                 crate::router::lock(&self.router).bind(id, key);
             }
             Some(Command::Unsubscribe { key }) => {
-                if let Some(id) = self.keys.remove(&key) {
+                if let Some(at) = self.keys.iter().position(|(k, _)| *k == key) {
+                    let (_, id) = self.keys.swap_remove(at);
                     self.proto.unsubscribe(id);
                 }
             }

@@ -122,6 +122,14 @@ async fn run(driver: Driver) {
                         core.proto.handle_connected(now, unix_ms());
                     }
                     Some(SocketEvent::Text(text)) => core.proto.handle_text(now, &text),
+                    Some(SocketEvent::Closed(1006, _)) => {
+                        // The browser's "abnormal closure": unreachable, refused (the HTTP
+                        // status is hidden from scripts) or cut. A transport error, reported.
+                        socket = None;
+                        opened = false;
+                        let reason = format!("{url}: the connection failed or was refused (1006)");
+                        core.proto.handle_closed(now, None, &reason);
+                    }
                     Some(SocketEvent::Closed(code, reason)) => {
                         socket = None;
                         opened = false;
