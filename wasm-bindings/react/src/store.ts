@@ -124,10 +124,14 @@ export class HeraldStore extends ExternalStore<ConnectionSnapshot> {
     for (const entry of this.setups) entry.off = void entry.off?.();
     const client = this.client;
     if (client && this.options) {
+      // `close()` takes effect asynchronously: free the client once it is closed.
       this.client = null;
+      const off = client.onState((state) => {
+        if (state.status !== 'closed') return;
+        if (!this.running) this.update(state, this.current.error, NONE);
+        queueMicrotask(() => (off(), client.free()));
+      });
       client.close();
-      this.update(client.state, this.current.error, NONE);
-      client.free();
     }
   }
 

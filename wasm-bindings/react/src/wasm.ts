@@ -3,9 +3,7 @@
 // `initSync({ module: bytes })` first, which makes `init()` a no-op.
 import init from '../wasm/herald_wasm.js';
 
-export { initSync } from '../wasm/herald_wasm.js';
-// TEMPORARY: the contract's types (src/contract.ts) until the reworked binding lands.
-export { HeraldClient } from './contract.js';
+export { HeraldClient, initSync } from '../wasm/herald_wasm.js';
 export type {
   ConnectionStateSnapshot,
   ConnectionStatus,
@@ -14,13 +12,14 @@ export type {
   HeraldEnvelope,
   HeraldError,
   HeraldErrorCode,
-  HeraldHistory,
+  HeraldHistoryOptions,
+  HeraldHistoryPage,
   HeraldInterestOptions,
   HeraldResync,
   HeraldSubscribeOptions,
   HeraldUser,
   Unsubscribe,
-} from './contract.js';
+} from '../wasm/herald_wasm.js';
 
 let ready: Promise<unknown> | null = null;
 

@@ -43,8 +43,8 @@ describe('HeraldClient', () => {
     expect(c.state).toBe(c.state);
     expect(states).toContain('connected');
     off();
-    c.close();
-    expect(c.state.status).toBe('closed');
+    c.close(); // takes effect asynchronously
+    await vi.waitFor(() => expect(c.state.status).toBe('closed'));
     expect(states.at(-1)).toBe('connected'); // unsubscribed before close
   });
 

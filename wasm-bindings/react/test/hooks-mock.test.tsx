@@ -12,6 +12,7 @@ import {
   useWebSocketConnection,
   useWebSocketEvent,
   useWebSocketEvents,
+  type ConnectionSnapshot,
   type PipelineExecutionCompletedEvent,
 } from '../src/index.js';
 import { createMockHub, makeEvent, type MockHub } from '../src/testing/index.js';
@@ -120,6 +121,30 @@ describe('hooks on the mock hub', () => {
     expect(String(warn.mock.calls[0])).toMatch(/forbidden.*security|security.*forbidden/);
   });
 
+  it('drops a refusal from `refused` once nothing implies it any more', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    hub.refuse('security', 'forbidden');
+    let connection: ConnectionSnapshot | undefined;
+    function Status() {
+      connection = useWebSocketConnection();
+      return null;
+    }
+    function Security() {
+      useWebSocketCategory('SECURITY');
+      return null;
+    }
+    const App = ({ show }: { show: boolean }) => (
+      <Provider>
+        <Status />
+        {show ? <Security /> : null}
+      </Provider>
+    );
+    const view = render(<App show />);
+    await vi.waitFor(() => expect(connection?.refused).toHaveLength(1));
+    view.rerender(<App show={false} />);
+    await vi.waitFor(() => expect(connection?.refused).toHaveLength(0));
+  });
+
   it('reaches `closed` with the error when the fixed token is refused', async () => {
     hub.refuseTokens('token_expired');
     const { result } = renderHook(() => useWebSocketConnection(), { wrapper: Provider });
@@ -177,6 +202,14 @@ describe('hooks on the mock hub', () => {
     await vi.waitFor(() => expect(result.current.events).toHaveLength(1000));
     expect(result.current.events.map((e) => e.id)).toEqual(burst.map((e) => e.id));
     expect(renders - rendersBefore).toBeLessThan(100);
+  });
+
+  it('closes the connection when the provider unmounts', async () => {
+    const { unmount } = renderHook(() => useWebSocketEvent('pipeline_deleted'), { wrapper: Provider });
+    const conn = await hub.waitForSubscription('pipeline');
+    unmount();
+    await hub.waitFor(() => !conn.open, 'the connection to close');
+    expect(hub.connections).toEqual([]);
   });
 
   it('opens one connection under StrictMode', async () => {

@@ -77,12 +77,29 @@ describe('HeraldClient against the mock hub', () => {
   });
 
   it('reports a refused subscription through onError', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const c = client();
     const errors: HeraldError[] = [];
     c.subscribe('user', { onError: (e) => errors.push(e) }, () => {});
     c.connect();
     await vi.waitFor(() => expect(errors).toHaveLength(1));
-    expect(errors[0]).toMatchObject({ name: 'HeraldError', detail: 'forbidden' });
+    expect(errors[0]).toMatchObject({ name: 'HeraldError', code: 'refused', detail: 'forbidden', channel: 'user', subject: '' });
+    expect(warn).toHaveBeenCalledTimes(1);
+    warn.mockRestore();
+  });
+
+  it('reads history over HTTP from the mock hub', async () => {
+    const events = [deleted('p-1'), deleted('p-2'), deleted('p-1')];
+    for (const e of events) hub.publish('pipeline', e);
+    const c = client();
+    const page = await c.history('pipeline', { subject: 'p-1', limit: 10 });
+    expect(page).toMatchObject({ epoch: hub.epoch, offset: 3, recovered: false });
+    expect(page.events.map((d) => [d.offset, d.event.id, d.replayed])).toEqual([
+      [1, events[0]!.id, true],
+      [3, events[2]!.id, true],
+    ]);
+    expect(hub.requests).toEqual([expect.stringMatching(/^GET http:\/\/herald\.mock\/api\/v1\/channels\/pipeline\/history\?/)]);
+    await expect(c.history('user')).rejects.toMatchObject({ name: 'HeraldError', code: 'http', status: 403 });
   });
 
   it('reports a refused token', async () => {
