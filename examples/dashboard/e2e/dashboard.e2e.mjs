@@ -97,8 +97,10 @@ async function startHub() {
   return hub;
 }
 
-// The example services the demo runs; the System panel must show the system service's events.
-const SERVICES = ['pipeline', 'security', 'debugger', 'system'];
+// The example services the demo runs (scripts/demo.sh), and their --rate: the simulations at
+// E2E_RATE, the system monitor a snapshot every 0.5 s. The System panel must show the system
+// service's events.
+const SERVICES = { pipeline: null, security: null, debugger: null, system: '2' };
 const SYSTEM_SOURCE = 'system-service';
 
 const latencies = {};
@@ -110,7 +112,9 @@ async function main() {
   let hub = await startHub();
   log(`hub on 127.0.0.1:${port}`);
   const rate = process.env.E2E_RATE ?? '20';
-  const services = SERVICES.map((s) => start(s, join(binDir, `${s}-service`), ['--dev', '--hub', `ws://127.0.0.1:${port}`, '--rate', rate]));
+  const services = Object.entries(SERVICES).map(([s, r]) =>
+    start(s, join(binDir, `${s}-service`), ['--dev', '--hub', `ws://127.0.0.1:${port}`, '--rate', r ?? rate]),
+  );
 
   const profile = mkdtempSync(join(tmpdir(), 'herald-e2e-'));
   const ctx = await chromium.launchPersistentContext(profile, {
@@ -194,10 +198,6 @@ async function main() {
     const after = { resyncs: await metricNumber('resyncs'), replayed: await metricNumber('events-replayed') };
     check(true, `the page resynced (${after.resyncs - before.resyncs} resyncs) and the SDK reloaded the new epoch's history (${after.replayed - before.replayed} replayed deliveries)`);
 
-    // Live events after the restart: new executions, more events, the system service again.
-    await until('a new execution after the restart', async () => (await keys('execution-row')).some((k) => !execsBefore.has(k)));
-    await until('more events after the restart', async () => (await metricNumber('events-total')) > before.total + 20);
-    check(true, 'live events keep arriving after the restart (new executions)');
     const during = await until('items stamped during the outage', () =>
       page.evaluate(
         ([a, b]) => [...document.querySelectorAll('[data-ts]')].filter((el) => Number(el.dataset.ts) > a && Number(el.dataset.ts) < b).length,
@@ -205,6 +205,11 @@ async function main() {
       ),
     );
     check(during > 0, `the page shows ${during} items the services published during the outage`);
+
+    // Live events after the restart: new executions, more events.
+    await until('a new execution after the restart', async () => (await keys('execution-row')).some((k) => !execsBefore.has(k)));
+    await until('more events after the restart', async () => (await metricNumber('events-total')) > before.total + 20);
+    check(true, 'live events keep arriving after the restart (new executions)');
 
     // 3. No duplicates: every row key unique within its widget.
     for (const sel of ['pipeline-row', 'execution-row', 'alert-row', 'debug-item', 'log-line', 'step', 'system-alert', 'system-component', 'toast']) {

@@ -135,20 +135,23 @@ describe('DebugFeed', () => {
 });
 
 describe('SystemStatus', () => {
-  it('shows the latest status and metrics, and open alerts with their history', async () => {
+  it('shows the latest status (from history first), metrics and open alerts', async () => {
     const hub = mockHub();
-    // Published before the page opened: the alerts list replays it (useChannel history).
+    // Published before the page opened: the status and the alerts come from history.
+    hub.publish('system', ev.systemStatus('healthy', 'all good'));
     hub.publish('system', ev.systemAlert('a-0', 'disk almost full'));
     mount(hub, <SystemStatus />);
+    await waitFor(() => expect(screen.getByTestId('system-status').dataset.status).toBe('healthy'));
     await waitFor(() => expect(keys('system-alert')).toEqual(['a-0']));
     await hub.waitForSubscription('system');
-    hub.publish('system', ev.systemStatus('healthy', 'all good'));
     hub.publish('system', ev.systemStatus('degraded', 'runner pool busy', [{ name: 'runner-pool', status: 'degraded' }]));
-    hub.publish('system', ev.systemMetrics({ cpuPercent: 42, runningExecutions: 3 }));
+    hub.publish('system', ev.systemMetrics({ cpuPercent: 42, runningExecutions: 3, hubSubscriptions: 12 }));
     await waitFor(() => expect(screen.getByTestId('system-status').dataset.status).toBe('degraded'));
     await waitFor(() => expect(metric('cpu')).toBe('42%'));
     expect(metric('running')).toBe('3');
+    expect(metric('queued')).toBeUndefined();
     expect(metric('memory')).toBe('—');
+    expect(screen.getAllByTestId('metric-card').find((c) => c.dataset.metric === 'clients')!.textContent).toContain('12 subscriptions');
     expect(keys('system-component')).toEqual(['runner-pool']);
     expect(screen.getByTestId('system-widget').dataset.source).toBe('test');
   });

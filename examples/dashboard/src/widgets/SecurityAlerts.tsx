@@ -5,8 +5,10 @@ import { SEVERITIES, selectSecurity } from '../state/security';
 import { clock } from './format';
 import { HookError } from './HookError';
 
-/** Security events kept: the findings shown are those of the last LIMIT events. */
+/** Security events kept: the findings counted are those of the last LIMIT events. */
 const LIMIT = 2000;
+/** Findings listed (the newest). */
+const ROWS = 100;
 
 /** Findings newest first, with severity colours and counts; HIGH priority highlighted;
  *  running scans with their progress. */
@@ -40,7 +42,7 @@ export function SecurityAlerts() {
       ) : null}
       {findings.length === 0 ? <p className="empty">No findings yet.</p> : null}
       <ul className="list">
-        {findings.map((a) => (
+        {findings.slice(0, ROWS).map((a) => (
           <li
             key={a.id}
             data-testid="alert-row"

@@ -1,4 +1,4 @@
-import { useChannel, useWebSocketEvent, type SystemAlertEvent } from '@herald/client';
+import { useChannel, useWebSocketEvent, type SystemAlertEvent, type SystemStatusUpdateEvent } from '@herald/client';
 import { useMemo } from 'react';
 
 import { time } from '../state/pipelines';
@@ -8,6 +8,10 @@ import { MetricCard } from './MetricCard';
 
 
 const fmt = (n: number | undefined | null, unit = ''): string => (n === undefined || n === null ? '—' : `${Math.round(n * 10) / 10}${unit}`);
+/** A numeric field outside the catalogue (kept in the event, e.g. `hubSubscriptions`). */
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+const isStatus = (e: { event_type: string }): e is SystemStatusUpdateEvent => e.event_type === 'system_status_update';
 
 /** The latest `system_alert` per alert id, newest first. */
 function latestAlerts(events: readonly { event_type: string }[]): SystemAlertEvent[] {
@@ -16,14 +20,20 @@ function latestAlerts(events: readonly { event_type: string }[]): SystemAlertEve
   return [...byId.values()].filter((a) => !a.data.alert.resolved).sort((a, b) => time(b.timestamp) - time(a.timestamp));
 }
 
-/** System health (`system_status_update`), metrics (`system_metrics_update`) and open
- *  alerts (`system_alert`, subject `alerts/…`, with the last 20 from history). */
+/**
+ * System health, metrics and open alerts:
+ * - the status (`system_status_update`, subject `status`) is published when it changes, so
+ *   the latest one comes from history first: `useChannel` with `history: 1`;
+ * - metrics (`system_metrics_update`) arrive every few seconds: `useWebSocketEvent`;
+ * - alerts (`system_alert`, subject `alerts/…`): the last 20 from history, then live.
+ */
 export function SystemStatus() {
-  const { data: status, event: statusEvent, error: statusError } = useWebSocketEvent('system_status_update');
+  const { events: statusEvents, error: statusError } = useChannel('system', { subject: 'status', history: 1, limit: 5 });
+  const statusEvent = statusEvents.filter(isStatus).at(-1) ?? null;
   const { data: metrics, event: metricsEvent, error: metricsError } = useWebSocketEvent('system_metrics_update');
   const { events: alertEvents, error: alertsError } = useChannel('system', { subject: 'alerts', history: 20, limit: 50 });
   const alerts = useMemo(() => latestAlerts(alertEvents), [alertEvents]);
-  const s = status?.status;
+  const s = statusEvent?.data.status;
   const m = metrics?.metrics;
   const health = s?.status ?? 'unknown';
   return (
@@ -53,14 +63,21 @@ export function SystemStatus() {
         </div>
       ) : null}
       <div className="metrics">
-        <MetricCard metric="cpu" label="CPU" value={fmt(m?.cpuPercent, '%')} />
+        <MetricCard metric="cpu" label="CPU" value={fmt(m?.cpuPercent, '%')} hint={num(m?.loadAverage1m) !== undefined ? `load ${fmt(num(m?.loadAverage1m))}` : undefined} />
         <MetricCard metric="memory" label="Memory" value={fmt(m?.memoryPercent, '%')} />
-        <MetricCard metric="pipelines" label="Active pipelines" value={fmt(m?.activePipelines)} />
-        <MetricCard metric="running" label="Running executions" value={fmt(m?.runningExecutions)} />
-        <MetricCard metric="queued" label="Queued jobs" value={fmt(m?.queuedJobs)} />
         <MetricCard metric="hub-rate" label="Hub events / s" value={fmt(m?.eventsPerSecond)} />
-        <MetricCard metric="clients" label="Connected clients" value={fmt(m?.connectedClients)} hint={metricsEvent ? `at ${clock(time(metricsEvent.timestamp))}` : undefined} />
+        <MetricCard
+          metric="clients"
+          label="Hub connections"
+          value={fmt(m?.connectedClients)}
+          hint={num(m?.hubSubscriptions) !== undefined ? `${num(m?.hubSubscriptions)} subscriptions` : undefined}
+        />
+        {/* Platform gauges, when the publisher reports them. */}
+        {m?.activePipelines !== undefined ? <MetricCard metric="pipelines" label="Active pipelines" value={fmt(m.activePipelines)} /> : null}
+        {m?.runningExecutions !== undefined ? <MetricCard metric="running" label="Running executions" value={fmt(m.runningExecutions)} /> : null}
+        {m?.queuedJobs !== undefined ? <MetricCard metric="queued" label="Queued jobs" value={fmt(m.queuedJobs)} /> : null}
       </div>
+      {metricsEvent ? <div className="muted small updated">metrics at {clock(time(metricsEvent.timestamp))}</div> : null}
       {alerts.length > 0 ? (
         <ul className="list">
           {alerts.slice(0, 5).map((a) => (

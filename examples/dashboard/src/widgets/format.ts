@@ -1,6 +1,9 @@
+// One formatter: `toLocaleTimeString` builds a new one per call, which costs more than the
+// rest of a widget's render.
+const TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+
 /** A wall-clock time (HH:MM:SS) of a timestamp in ms; `—` for none. */
-export const clock = (ms: number | null | undefined): string =>
-  ms ? new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }) : '—';
+export const clock = (ms: number | null | undefined): string => (ms ? TIME.format(ms) : '—');
 
 /** A duration in ms as `850 ms`, `4.2 s`, `3 min 5 s`. */
 export function duration(ms: number | null | undefined): string {
