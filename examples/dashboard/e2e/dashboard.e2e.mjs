@@ -172,6 +172,11 @@ async function main() {
       (await metricNumber('events-total')) >= 120 && (await count('[data-testid=pipeline-row]')) >= 3 && (await count('[data-testid=alert-row]')) >= 3);
     const pageLatency = await metric('latency');
     await page.screenshot({ path: join(shots, '1-live.png') });
+    if (screenshot) {
+      // The docs screenshot: the demo running, before the restart.
+      mkdirSync(dirname(screenshot), { recursive: true });
+      await page.screenshot({ path: screenshot });
+    }
 
     // 2. Restart the hub: kill it by PID, start it again on the same port (with a new secret).
     const before = { total: await metricNumber('events-total'), replayed: await metricNumber('events-replayed'), resyncs: await metricNumber('resyncs') };
@@ -218,10 +223,6 @@ async function main() {
     }
 
     await page.screenshot({ path: join(shots, '3-after-restart.png') });
-    if (screenshot) {
-      mkdirSync(dirname(screenshot), { recursive: true });
-      await page.screenshot({ path: screenshot });
-    }
     log(`screenshots: ${shots}/{1-live,2-outage,3-after-restart}.png${screenshot ? ` and ${screenshot}` : ''}`);
     check(consoleErrors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)).length === 0, `no unexpected console errors (${consoleErrors.length} connection errors during the outage)`);
 

@@ -100,6 +100,16 @@ describe('selectExecution', () => {
     expect(v.completion?.data.executionId).toBe('e-1');
   });
 
+  it('leaves start and duration unknown for steps first seen finished together', () => {
+    // The monitor mounted late (or a reload lost the start): build and test were never seen
+    // running and finished in the same event as the step before them.
+    const v = selectExecution([ev.execution('completed', 'p-1', 'e-1', { status: 'completed', steps: steps(['build', 'test'], 2) }, T)], 'e-1');
+    expect(v.steps).toEqual([
+      { name: 'build', status: 'completed', startedAt: null, completedAt: T, durationMs: null },
+      { name: 'test', status: 'completed', startedAt: null, completedAt: T, durationMs: null },
+    ]);
+  });
+
   it('falls back to the share of finished steps without a progress field, and counts ids once', () => {
     const started = ev.execution('started', 'p-1', 'e-1', { status: 'running', steps: steps(['a', 'b', 'c', 'd'], 1) }, T);
     const line = ev.log('p-1', 'e-1', 'one', T + 1);

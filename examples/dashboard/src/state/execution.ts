@@ -10,7 +10,7 @@ export interface StepTiming {
   readonly name: string;
   readonly status: StepStatus;
   /** The step's `startedAt`, else when an event first showed it running, else when the
-   *  step before it ended. */
+   *  step before it ended (if that was before this step was seen finished). */
   readonly startedAt: number | null;
   /** The step's `completedAt`, else when an event first showed it finished. */
   readonly completedAt: number | null;
@@ -99,10 +99,17 @@ export function selectExecution(events: readonly CatalogueEvent[], executionId: 
   let previousEnd: number | null = null;
   for (const s of execution?.steps ?? []) {
     const o = observed.get(s.name);
-    const started = s.status === 'pending' ? null : time(s.startedAt, NaN);
-    const startedAt = s.status === 'pending' ? null : Number.isFinite(started) ? started! : (o?.running ?? previousEnd);
     const ended = time(s.completedAt, NaN);
     const completedAt = FINISHED_STEP.has(s.status) ? (Number.isFinite(ended) ? ended : (o?.finished ?? null)) : null;
+    const started = time(s.startedAt, NaN);
+    let startedAt: number | null = null;
+    if (s.status !== 'pending') {
+      if (Number.isFinite(started)) startedAt = started;
+      else if (o?.running != null) startedAt = o.running;
+      // Never seen running: it ran after the step before it ended, if that is known to be
+      // earlier than its own end (seen finished in the same event as that step: unknown).
+      else if (previousEnd !== null && (completedAt === null || previousEnd < completedAt)) startedAt = previousEnd;
+    }
     const durationMs =
       s.durationMs ?? (startedAt !== null && completedAt !== null ? Math.max(0, completedAt - startedAt) : null);
     steps.push({ name: s.name, status: s.status, startedAt, completedAt, durationMs });
