@@ -370,10 +370,18 @@ async fn serve<A: Acceptor>(mut listener: A, state: Arc<HubState>) {
             router.clone().oneshot(request)
         });
         let (builder, watcher, first_byte) = (builder.clone(), graceful.watcher(), state.config.header_read_timeout);
+        let shutdown = state.shutdown.clone();
         tokio::spawn(async move {
             // hyper's header timeout starts at the first byte; a connection that never sends
-            // one must not hold a socket forever (docs/reliability.md, slowloris).
-            let Ok(Some(stream)) = tokio::time::timeout(first_byte, A::first_byte(stream)).await else { return };
+            // one must not hold a socket forever (docs/reliability.md, slowloris), nor hold up
+            // a shutdown (browsers open such connections ahead of use).
+            let first = tokio::time::timeout(first_byte, A::first_byte(stream));
+            let Ok(Some(stream)) = (tokio::select! {
+                () = shutdown.cancelled() => return,
+                first = first => first,
+            }) else {
+                return;
+            };
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             if let Err(error) = watcher.watch(connection.into_owned()).await {
                 tracing::debug!(%error, %peer, "http connection ended with an error");

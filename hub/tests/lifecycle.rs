@@ -133,3 +133,16 @@ async fn a_connection_that_never_sends_a_byte_is_dropped() {
     let read = tokio::time::timeout(WAIT, silent.read(&mut buf)).await.expect("the hub closes it");
     assert!(matches!(read, Ok(0) | Err(_)), "closed without a response: {read:?}");
 }
+
+#[tokio::test]
+async fn shutdown_does_not_wait_for_connections_that_never_sent_a_byte() {
+    // Browsers open connections ahead of use; a shutdown must not wait out their first byte.
+    let hub = spawn_hub(|c| c.header_read_timeout = Duration::from_secs(3600)).await;
+    let mut silent = tokio::net::TcpStream::connect(hub.addr).await.unwrap();
+    let shutdown = tokio::spawn(hub.hub.shutdown());
+    let mut buf = [0u8; 1];
+    use tokio::io::AsyncReadExt;
+    let read = tokio::time::timeout(WAIT, silent.read(&mut buf)).await.expect("the hub closes it on shutdown");
+    assert!(matches!(read, Ok(0) | Err(_)), "closed without a response: {read:?}");
+    shutdown.await.unwrap();
+}

@@ -23,10 +23,12 @@ pub type TokenFuture = Pin<Box<dyn Future<Output = Result<String, String>> + Sen
 #[cfg(target_arch = "wasm32")]
 pub type TokenFuture = Pin<Box<dyn Future<Output = Result<String, String>>>>;
 
-/// Called for a token before each connection, after a 4401, and before the token expires.
+/// Called for a token when the client (re)starts, after the hub refuses the token (4401), and
+/// before the token expires; an accepted token is reused across reconnects.
 #[cfg(not(target_arch = "wasm32"))]
 pub type TokenProvider = Arc<dyn Fn() -> TokenFuture + Send + Sync>;
-/// Called for a token before each connection, after a 4401, and before the token expires.
+/// Called for a token when the client (re)starts, after the hub refuses the token (4401), and
+/// before the token expires; an accepted token is reused across reconnects.
 #[cfg(target_arch = "wasm32")]
 pub type TokenProvider = Arc<dyn Fn() -> TokenFuture>;
 
@@ -34,6 +36,7 @@ pub type TokenProvider = Arc<dyn Fn() -> TokenFuture>;
 pub(crate) enum Command {
     Subscribe { key: u64, channel: ChannelName, scope: Scope, history: Option<u32> },
     Unsubscribe { key: u64 },
+    Token(String),
     Open,
     Close,
 }
@@ -44,6 +47,9 @@ pub struct ClientBuilder {
     pub(crate) provider: Option<TokenProvider>,
     pub(crate) config: ProtoConfig,
     pub(crate) buffer: usize,
+    /// Set by [`ClientBuilder::token`]: a refused token closes the client;
+    /// [`Client::set_token`] replaces it.
+    pub(crate) fixed_token: Option<Arc<Mutex<String>>>,
     #[cfg(not(target_arch = "wasm32"))]
     pub(crate) connector: Option<crate::connector::Connector>,
 }
@@ -55,19 +61,36 @@ impl std::fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// Uses one fixed token. Fine for tests and short sessions; it cannot be refreshed.
-    pub fn token(self, token: impl Into<String>) -> Self {
-        let token = token.into();
-        self.token_provider(move || {
-            let token = token.clone();
+    /// Uses one fixed token. Fine for tests and short sessions; it cannot be refreshed, so
+    /// when the hub refuses it (invalid, expired), the client closes with
+    /// [`Error::Auth`](crate::Error::Auth) instead of retrying.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        let token = Arc::new(Mutex::new(token.into()));
+        self.fixed_token = Some(token.clone());
+        self.token_provider_inner(move || {
+            let token = token.lock().map(|t| t.clone()).unwrap_or_default();
             async move { Ok::<_, String>(token) }
         })
     }
 
-    /// Gets tokens from `provider`: before each connection, after a 4401 close, and
-    /// `refresh_margin` before the current one expires (refreshed in-band, no reconnect).
+    /// Gets tokens from `provider`: when the client starts (and on `connect()` after a
+    /// close), after the hub refuses the token (4401), and `refresh_margin` before the
+    /// current one expires (refreshed in-band, no reconnect). An accepted token is reused
+    /// across reconnects. A provider that hands back the very token the hub just refused is
+    /// reported (`Error::Token`) and asked again after the backoff delay.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn token_provider<F, Fut, E>(mut self, provider: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, E>> + Send + 'static,
+        E: std::fmt::Display,
+    {
+        self.fixed_token = None;
+        self.token_provider_inner(provider)
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn token_provider_inner<F, Fut, E>(mut self, provider: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<String, E>> + Send + 'static,
@@ -80,10 +103,24 @@ impl ClientBuilder {
         self
     }
 
-    /// Gets tokens from `provider`: before each connection, after a 4401 close, and
-    /// `refresh_margin` before the current one expires (refreshed in-band, no reconnect).
+    /// Gets tokens from `provider`: when the client starts (and on `connect()` after a
+    /// close), after the hub refuses the token (4401), and `refresh_margin` before the
+    /// current one expires (refreshed in-band, no reconnect). An accepted token is reused
+    /// across reconnects. A provider that hands back the very token the hub just refused is
+    /// reported (`Error::Token`) and asked again after the backoff delay.
     #[cfg(target_arch = "wasm32")]
     pub fn token_provider<F, Fut, E>(mut self, provider: F) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Result<String, E>> + 'static,
+        E: std::fmt::Display,
+    {
+        self.fixed_token = None;
+        self.token_provider_inner(provider)
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn token_provider_inner<F, Fut, E>(mut self, provider: F) -> Self
     where
         F: Fn() -> Fut + 'static,
         Fut: Future<Output = Result<String, E>> + 'static,
@@ -205,10 +242,12 @@ impl ClientBuilder {
             Arc::new(|| -> TokenFuture { Box::pin(async { Err("no token or token provider configured".to_owned()) }) })
         });
         let url = crate::url::normalize(&self.url);
+        let mut config = self.config;
+        config.fixed_token = self.fixed_token.is_some();
         crate::driver::spawn(crate::driver::Driver {
             url: url.clone(),
             provider: provider.clone(),
-            config: self.config,
+            config,
             commands: command_rx,
             state: state_tx.clone(),
             router: router.clone(),
@@ -224,6 +263,7 @@ impl ClientBuilder {
             buffer: self.buffer,
             url,
             provider,
+            fixed_token: self.fixed_token,
         };
         Client { inner: Arc::new(inner) }
     }
@@ -240,6 +280,7 @@ struct Inner {
     buffer: usize,
     url: String,
     provider: TokenProvider,
+    fixed_token: Option<Arc<Mutex<String>>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -298,6 +339,7 @@ impl Client {
             provider: None,
             config: ProtoConfig::default(),
             buffer: 1024,
+            fixed_token: None,
             #[cfg(not(target_arch = "wasm32"))]
             connector: None,
         }
@@ -320,6 +362,23 @@ impl Client {
             stopped
         });
         let _ = self.inner.commands.send(Command::Open);
+    }
+
+    /// Replaces the fixed token ([`ClientBuilder::token`]): sent in band at once when
+    /// connected, used by the next connection otherwise. A client that closed because the hub
+    /// refused the old token stays closed until [`Client::connect`].
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the client was built with a token provider (it asks the
+    /// provider instead).
+    pub fn set_token(&self, token: impl Into<String>) -> Result<(), Error> {
+        let Some(fixed) = &self.inner.fixed_token else {
+            return Err(Error::Config("set_token: this client gets its tokens from a token provider".into()));
+        };
+        let token = token.into();
+        *fixed.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = token.clone();
+        let _ = self.inner.commands.send(Command::Token(token));
+        Ok(())
     }
 
     /// The connection state now.
@@ -477,8 +536,8 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::Token`] when no token can be had; [`Error::Http`] for a refusal (with the
-    /// hub's code: `forbidden`, `rate_limited`, …), an unreachable hub (status 0) or a body
-    /// that is not a history page.
+    /// hub's code: `forbidden`, `rate_limited`, …), an unreachable hub or no answer within
+    /// 15 s to connect / 60 s in all (status 0), or a body that is not a history page.
     pub async fn history(&self, channel: &ChannelName, query: &HistoryQuery) -> Result<HistoryPage, Error> {
         let token = (self.inner.provider)().await.map_err(Error::Token)?;
         crate::history::fetch(&self.inner.url, &token, channel, query).await
@@ -487,6 +546,19 @@ impl Client {
     /// Closes the connection (code 1000). Handlers and subscriptions stay registered:
     /// streams get [`SubscriptionEvent::Closed`], and [`Client::connect`] resumes them.
     pub fn close(&self) {
+        // Closed at once for `state()` (the task closes the socket right after), as
+        // `connect()` leaves `Closed` at once.
+        self.inner.state_tx.send_if_modified(|state| {
+            let open = !matches!(state, ConnectionState::Idle | ConnectionState::Closed { .. });
+            if open {
+                *state = ConnectionState::Closed {
+                    code: Some(herald_event_types::CloseCode::Normal),
+                    reason: "closed by the application".into(),
+                    error: None,
+                };
+            }
+            open
+        });
         let _ = self.inner.commands.send(Command::Close);
     }
 }

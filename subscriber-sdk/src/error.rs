@@ -8,10 +8,11 @@ use herald_event_types::{CloseCode, ErrorCode};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The hub refused the token. The client asks the token provider for a fresh one and
-    /// reconnects; when the provider returns the very token just refused (always, for a
-    /// fixed [`token`](crate::ClientBuilder::token)), the client closes with this error
-    /// instead of retrying a token that cannot succeed.
+    /// The hub refused the token. With a token provider the client asks it for a fresh one
+    /// and reconnects (a provider that hands back the very token refused gets
+    /// [`Error::Token`] and is asked again after the backoff delay). A fixed
+    /// [`token`](crate::ClientBuilder::token) cannot change: the client closes with this
+    /// error. Not retryable as is: it needs another token.
     #[error("authentication failed ({code}): {message}")]
     Auth {
         /// The `auth_error` code.
@@ -35,7 +36,7 @@ pub enum Error {
     /// it is gone and is not retried (docs/protocol.md §11.8). Reaches the subscription's
     /// stream, the handlers that implied it, [`Client::on_error`](crate::Client::on_error)
     /// and [`Client::refusals`](crate::Client::refusals).
-    #[error("subscription to {channel} (subject {subject:?}) refused ({code}): {message}")]
+    #[error("subscription to {channel} (subject \"{subject}\") refused ({code}): {message}")]
     SubscribeRefused {
         /// The channel.
         channel: herald_event_types::ChannelName,
@@ -72,6 +73,11 @@ pub enum Error {
     /// The network failed or the hub was unreachable. Retried with backoff.
     #[error("transport error: {0}")]
     Transport(String),
+    /// The client's configuration cannot work, so it closed: an invalid URL, a scheme other
+    /// than `ws://`/`wss://`, `wss://` without TLS support in this build, a URL the browser
+    /// refuses. Not retryable: fix the configuration.
+    #[error("{0}")]
+    Config(String),
     /// The hub (or something impersonating it) sent a message larger than the client's
     /// limit ([`ClientBuilder::max_message_bytes`](crate::ClientBuilder::max_message_bytes),
     /// default 1 MiB). The client did not read the rest of it: it closed that connection
@@ -100,7 +106,8 @@ impl Error {
     /// Whether trying again (later) can succeed without changing anything.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Auth { .. } | Self::Token(_) | Self::Transport(_) | Self::MessageTooBig { .. } => true,
+            Self::Token(_) | Self::Transport(_) | Self::MessageTooBig { .. } => true,
+            Self::Auth { .. } | Self::Config(_) => false,
             Self::Refused { code, .. } => matches!(code, ErrorCode::RateLimited | ErrorCode::Unavailable),
             Self::SubscribeRefused { code, .. } => matches!(code, ErrorCode::RateLimited | ErrorCode::Unavailable),
             Self::Http { status, .. } => *status == 0 || *status >= 500 || matches!(status, 408 | 429),

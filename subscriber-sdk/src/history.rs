@@ -12,6 +12,14 @@ use crate::error::Error;
 /// plus framing).
 const MAX_BODY_BYTES: usize = 72 << 20;
 
+/// Time allowed to connect to the hub for a history read (as for the WebSocket).
+#[cfg(not(target_arch = "wasm32"))]
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Time allowed for a whole history read, answer included.
+#[cfg(not(target_arch = "wasm32"))]
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What to read: a subject prefix, where to start, how many.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -124,9 +132,26 @@ pub(crate) async fn fetch(
     query: &HistoryQuery,
 ) -> Result<HistoryPage, Error> {
     let url = url(ws_url, channel, query);
-    let unreachable =
-        |e: reqwest::Error| Error::Http { url: url.clone(), status: 0, code: None, message: e.to_string() };
-    let mut response = reqwest::Client::new().get(&url).bearer_auth(token).send().await.map_err(unreachable)?;
+    if url.starts_with("https://") {
+        let message = "https:// needs TLS, which this build of the client does not have".to_owned();
+        return Err(Error::Http { url, status: 0, code: None, message });
+    }
+    let unreachable = |e: reqwest::Error| {
+        // reqwest's own message hides the cause ("error sending request"): add the chain.
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            message.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        Error::Http { url: url.clone(), status: 0, code: None, message }
+    };
+    let client = reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .map_err(unreachable)?;
+    let mut response = client.get(&url).bearer_auth(token).send().await.map_err(unreachable)?;
     let status = response.status().as_u16();
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(unreachable)? {

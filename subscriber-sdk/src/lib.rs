@@ -73,9 +73,10 @@ pub use error::Error;
 pub use proto::{Backoff, ClientProto, ConnectionState, Delivery, ProtoConfig, ProtoEvent, Scope, SubscriptionId};
 // The types an application needs next to the client, so it does not have to depend on
 // `herald-event-types` itself (the publisher SDK re-exports the same).
-pub use herald_event_types::frame::{EventFrame, User};
+pub use herald_event_types::frame::{AuthErrorCode, EventFrame, User};
 pub use herald_event_types::{
-    ChannelName, CloseCode, Envelope, ErrorCode, EventCategory, Priority, StreamPosition, Subject, Timestamp, events,
+    ChannelName, CloseCode, DataError, EncodeError, Envelope, ErrorCode, Event, EventCategory, EventId,
+    ParseChannelError, ParseSubjectError, Priority, StreamPosition, Subject, Timestamp, events,
 };
 pub use router::{Resync, SubscriptionEvent};
 pub use time::{Duration, Instant};

@@ -185,6 +185,10 @@ async fn a_refused_fixed_token_closes_the_client_with_the_hubs_code() {
     let ConnectionState::Closed { error: Some(Error::Auth { .. }), .. } = client.state() else {
         panic!("{:?}", client.state())
     };
+    // A new token, then connect(): the same client (its handlers, its subscriptions) goes on.
+    client.set_token(token_for("u", 3600)).unwrap();
+    client.connect();
+    tokio::time::timeout(WAIT, client.connected()).await.expect("connects in time").unwrap();
 }
 
 #[tokio::test]

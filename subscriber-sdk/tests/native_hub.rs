@@ -156,10 +156,13 @@ async fn tokens_are_refreshed_in_band_before_they_expire() {
 #[tokio::test]
 async fn close_stops_a_client_that_keeps_retrying() {
     let hub = hub_on("127.0.0.1:0".parse().unwrap(), |_| {}).await;
-    let client =
-        Client::builder(format!("ws://{}/ws", hub.local_addr())).token("not-a-jwt").backoff(fast_backoff()).connect();
-    // A bad token is 4401: the client asks for a token again and retries; it never stops
-    // on its own, so close it and check it stays closed.
+    let client = Client::builder(format!("ws://{}/ws", hub.local_addr()))
+        .token_provider(|| async { Ok::<_, String>("not-a-jwt".to_owned()) })
+        .backoff(fast_backoff())
+        .connect();
+    // A bad token from a provider is 4401, then the provider is asked again (it might have a
+    // better one) with backoff; the client never stops on its own, so close it and check it
+    // stays closed.
     let mut states = client.state_changes();
     while !matches!(*states.borrow_and_update(), ConnectionState::Reconnecting { .. }) {
         tokio::time::timeout(WAIT, states.changed()).await.unwrap().unwrap();

@@ -620,19 +620,47 @@ fn a_connection_the_client_drops_after_being_stable_resets_the_attempt_counter()
     assert!(matches!(state, ConnectionState::Reconnecting { attempt: 1, .. }), "{state:?}");
 }
 
-#[test]
-fn a_token_refused_again_by_the_provider_closes_the_client_with_the_hubs_code() {
-    let mut s = Script::new();
+/// Connects, has the token refused (`token_expired`, close 4401) and hands back the same one.
+fn refuse_then_offer_the_same_token(s: &mut Script) {
     s.connect();
     s.take_events();
     s.recv(r#"{"type":"auth_error","code":"token_expired","message":"the token has expired"}"#);
     s.closed(Some(4401));
     s.fire_timer();
     assert_eq!(s.take_actions(), vec![Action::FetchToken]);
-    // A fixed token (or a provider with nothing newer) hands back the very token refused.
     s.proto.handle_token(s.now, Ok("token-1".into()));
     s.pump();
+}
+
+#[test]
+fn a_provider_that_hands_back_the_refused_token_is_reported_and_asked_again() {
+    let mut s = Script::new();
+    refuse_then_offer_the_same_token(&mut s);
     assert!(s.take_actions().is_empty(), "no connection attempt with a token known to fail");
+    let errors: Vec<_> =
+        s.take_events().into_iter().filter(|e| matches!(e, ProtoEvent::Error(Error::Token(_)))).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(matches!(s.proto.state(), ConnectionState::Reconnecting { .. }));
+    s.fire_timer();
+    assert_eq!(s.take_actions(), vec![Action::FetchToken]);
+    s.proto.handle_token(s.now, Ok("token-2".into()));
+    s.pump();
+    assert_eq!(s.take_actions(), vec![Action::Connect]);
+}
+
+#[test]
+fn a_refused_fixed_token_closes_the_client_with_the_hubs_code() {
+    let mut config = ProtoConfig::default();
+    config.fixed_token = true;
+    let mut s = Script::with_config(config);
+    s.connect();
+    s.take_events();
+    s.recv(r#"{"type":"auth_error","code":"token_expired","message":"the token has expired"}"#);
+    s.closed(Some(4401));
+    // Closed at once: no reconnect, no token fetch; the refusal is reported once.
+    assert!(s.take_actions().is_empty(), "no attempt with a token known to fail");
+    let errors: Vec<_> = s.take_events().into_iter().filter(|e| matches!(e, ProtoEvent::Error(_))).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
     let ConnectionState::Closed { error: Some(Error::Auth { code, .. }), .. } = s.proto.state().clone() else {
         panic!("{:?}", s.proto.state())
     };
@@ -677,4 +705,20 @@ fn the_users_own_subject_is_subscribed_once_the_hub_says_who_the_user_is() {
     s.answer_subscribes("e1", 0, false, 0);
     s.event("user", 1, "u");
     assert_eq!(s.delivered(), vec![(1, vec![id, again], true)]);
+}
+
+#[test]
+fn a_replay_of_events_from_before_any_subscription_is_first() {
+    let mut s = Script::new();
+    let all = s.subscribe("security", ""); // e.g. a type handler's implied subscription
+    s.connect();
+    s.answer_subscribes("e1", 5, false, 0); // joins at offset 5: 1..=5 were never delivered
+    let scan = s.proto.subscribe("security".parse().unwrap(), "scan-1".parse().unwrap(), Some(10));
+    s.pump();
+    s.answer_subscribes("e1", 5, false, 2);
+    s.event("security", 4, "scan-1");
+    s.event("security", 5, "scan-1");
+    assert_eq!(s.delivered(), vec![(4, vec![scan], true), (5, vec![scan], true)], "the handlers see them once");
+    s.event("security", 6, "scan-1");
+    assert_eq!(s.delivered(), vec![(6, vec![all, scan], true)]);
 }

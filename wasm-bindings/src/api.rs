@@ -109,7 +109,8 @@ export interface HeraldClientOptions {
   /** A fixed token. It cannot be refreshed: when the hub refuses it, the client closes
    *  (`state.status === "closed"`, `state.error` says why) instead of retrying. */
   token?: string;
-  /** Called before each connection, after a 4401 and before the token expires. */
+  /** Called when the client (re)starts, after the hub refuses the token (4401) and before
+   *  the token expires; an accepted token is reused across reconnects. */
   getToken?: () => Promise<string> | string;
   /** Full-jitter reconnect backoff. Defaults: 1000 ms base, 30000 ms cap. */
   backoff?: { baseMs?: number; capMs?: number };

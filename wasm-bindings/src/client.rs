@@ -116,7 +116,7 @@ impl JsClient {
         let client = build(&options.into())?;
         let warn = client.on_error(|failure| {
             if let Error::SubscribeRefused { .. } = failure {
-                console("warn", &JsValue::from_str(&format!("herald: {failure}")), &error::from_sdk(failure));
+                console("warn", &JsValue::from_str(&format!("herald: {failure}")), &JsValue::UNDEFINED);
             }
         });
         Ok(Self { client, state: Rc::new(Cached::new()), refusals: Cached::new(), _warn: warn })
@@ -127,6 +127,14 @@ impl JsClient {
     /// listener and subscription resumes.
     pub fn connect(&self) {
         self.client.connect();
+    }
+
+    /// Replaces the fixed `token` (sent in band when connected, else used by the next
+    /// connection; after a refusal closed the client, call `connect()`). Throws
+    /// `invalid_argument` for a client built with `getToken`.
+    #[wasm_bindgen(js_name = setToken)]
+    pub fn set_token(&self, token: String) -> Result<(), JsValue> {
+        self.client.set_token(token).map_err(|e| error::from_sdk(&e))
     }
 
     /// Closes the connection (code 1000). Listeners and subscriptions stay registered;
@@ -201,6 +209,10 @@ impl JsClient {
                     _ => {}
                 }
             }
+            // Ended or refused: keep the subscription (and so its entry in `refusals`) until
+            // the application unsubscribes.
+            std::future::pending::<()>().await;
+            drop(stream);
         };
         let (abort, registration) = AbortHandle::new_pair();
         spawn_local(async move {

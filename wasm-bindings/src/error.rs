@@ -53,6 +53,7 @@ pub(crate) fn from_sdk(error: &Error) -> JsValue {
         }
         Error::Closed { .. } => ("closed", None),
         Error::Transport(_) => ("transport", None),
+        Error::Config(_) => ("invalid_argument", None),
         Error::ClientClosed => ("client_closed", None),
         // The hub sent more than the client's limit: it closed that connection and reconnects.
         Error::MessageTooBig { .. } => ("message_too_big", None),

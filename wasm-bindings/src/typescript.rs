@@ -57,9 +57,16 @@ pub fn render() -> String {
         "// Generated from the Rust catalogue (herald-event-types) by herald_wasm::typescript.\n\
          // Do not edit: `UPDATE_TS=1 cargo test -p herald-wasm --test typescript` rewrites it.\n\n",
     );
-    out.push_str("/** An event category (the envelope's `category`). */\nexport type EventCategory = ");
     let categories: Vec<String> = EventCategory::ALL.iter().map(|c| format!("\"{}\"", c.as_str())).collect();
-    let _ = writeln!(out, "{};\n", categories.join(" | "));
+    let members: Vec<String> = EventCategory::ALL.iter().map(|c| format!("{0}: \"{0}\"", c.as_str())).collect();
+    out.push_str(
+        "/** Every event category by name (the envelope's `category`): `EventCategory.SECURITY === \"SECURITY\"`. */\n",
+    );
+    let _ = writeln!(out, "export const EventCategory = Object.freeze({{ {} }} as const);", members.join(", "));
+    out.push_str(
+        "/** An event category (the envelope's `category`). */\n\
+         export type EventCategory = (typeof EventCategory)[keyof typeof EventCategory];\n\n",
+    );
     out.push_str("/** An event priority. */\nexport type Priority = \"HIGH\" | \"MEDIUM\" | \"LOW\";\n\n");
     out.push_str("/** Every category, in protocol order. */\nexport const EVENT_CATEGORIES = [");
     let _ = writeln!(out, "{}] as const;\n", categories.join(", "));
@@ -86,6 +93,21 @@ pub fn render() -> String {
             info.event_type, info.subject
         );
         fields(&mut out, info.fields);
+        // The fields of the category's other events, as never-set: reading `event.data.x` on a
+        // category's union (`useWebSocketCategory`) type-checks, `undefined` where absent.
+        let own: Vec<String> = info.fields.iter().map(|f| f.json_name()).collect();
+        let others: std::collections::BTreeSet<String> = CATALOGUE
+            .iter()
+            .filter(|other| other.category == info.category && other.event_type != info.event_type)
+            .flat_map(|other| other.fields.iter().map(|f| f.json_name()))
+            .filter(|name| !own.contains(name))
+            .collect();
+        if !others.is_empty() {
+            out.push_str("  /** Fields of other events of this category: never set on this one. */\n");
+            for name in others {
+                let _ = writeln!(out, "  {name}?: undefined;");
+            }
+        }
         out.push_str("}\n\n");
     }
     out.push_str(

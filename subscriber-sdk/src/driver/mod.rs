@@ -61,6 +61,7 @@ impl Core {
                     self.proto.unsubscribe(id);
                 }
             }
+            Some(Command::Token(token)) => self.proto.replace_token(crate::time::Instant::now(), token),
             Some(Command::Open) => self.proto.open(crate::time::Instant::now()),
             Some(Command::Close) => self.proto.close(),
             None => {

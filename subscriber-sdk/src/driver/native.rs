@@ -180,7 +180,7 @@ async fn run(driver: Driver) {
                     }
                     Err(ConnectFailed::Refused(refusal)) => core.proto.handle_refused(now(), refusal),
                     Err(ConnectFailed::Unrecoverable(error)) => {
-                        core.proto.handle_unrecoverable(now(), crate::Error::Transport(error));
+                        core.proto.handle_unrecoverable(now(), crate::Error::Config(error));
                     }
                     Err(ConnectFailed::Other(error)) => core.proto.handle_closed(now(), None, &error),
                 }

@@ -90,9 +90,9 @@ async fn run(driver: Driver) {
                     }
                     // The browser refuses this URL outright (a bad scheme, a blocked port,
                     // ws:// from an https page): retrying cannot help.
-                    Err(error) => core
-                        .proto
-                        .handle_unrecoverable(Instant::now(), crate::Error::Transport(format!("{url}: {error}"))),
+                    Err(error) => {
+                        core.proto.handle_unrecoverable(Instant::now(), crate::Error::Config(format!("{url}: {error}")))
+                    }
                 },
                 Action::Disconnect { code, reason } => {
                     if let Some(s) = socket.take() {

@@ -67,6 +67,11 @@ pub struct ProtoConfig {
     /// marked `replayed` before live events continue. `None` turns the reload off (the
     /// application then only gets the resync signal). Default `Some(100)`.
     pub resync_history: Option<u32>,
+    /// The token cannot change (`ClientBuilder::token`): when the hub refuses it, the client
+    /// closes with the refusal instead of retrying. Otherwise a token provider that returns
+    /// the very token just refused is reported and asked again after the backoff delay.
+    /// Default `false`; the client builder sets it.
+    pub fixed_token: bool,
     /// Seed of the jitter generator. Drivers set it from the platform's randomness.
     pub seed: u64,
 }
@@ -85,6 +90,7 @@ impl Default for ProtoConfig {
             connect_timeout: Duration::from_secs(15),
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             resync_history: Some(DEFAULT_RESYNC_HISTORY),
+            fixed_token: false,
             seed: 0x5EED,
         }
     }
@@ -274,13 +280,18 @@ impl ClientProto {
     /// A failure that retrying cannot fix: closes the client with `error` (reported as an
     /// event and in the `Closed` state). The caller has no socket open.
     fn fail(&mut self, error: Error) {
+        self.events.push_back(ProtoEvent::Error(error.clone()));
+        self.close_with(error);
+    }
+
+    /// Closes the client with `error` (already reported).
+    fn close_with(&mut self, error: Error) {
         self.table.disconnected();
         self.transmit.clear();
         self.refreshing = false;
         self.refresh_at = None;
         self.open_since = None;
         self.phase = Phase::Closed;
-        self.events.push_back(ProtoEvent::Error(error.clone()));
         let code = error.close_code();
         let reason = match &error {
             Error::Closed { reason, .. } => reason.clone(),
@@ -311,16 +322,33 @@ impl ClientProto {
 
     // ---- inputs ---------------------------------------------------------------------
 
+    /// The application replaced the token: sent in band at once when connected (as a
+    /// refresh), used by the next connection otherwise. It is not known to be refused.
+    pub fn replace_token(&mut self, now: Instant, token: String) {
+        let _ = now;
+        self.refused_token = None;
+        self.token = Some(token.clone());
+        if matches!(self.phase, Phase::Open { .. }) {
+            let id = Some(self.request_id());
+            self.transmit.push_back(ClientFrame::Authenticate(Authenticate { id, token }));
+        }
+    }
+
     /// The token provider answered.
     pub fn handle_token(&mut self, now: Instant, token: Result<String, String>) {
         match token {
             Ok(token) => {
                 if let Some((refused, error)) = &self.refused_token {
-                    if *refused == token {
-                        // The provider has nothing better: the same token cannot succeed.
-                        let error = error.clone();
-                        if matches!(self.phase, Phase::WaitingToken | Phase::Backoff { .. }) {
+                    if *refused == token && self.phase == Phase::WaitingToken {
+                        // The same token cannot succeed: final for a fixed token; a provider
+                        // is asked again after the backoff delay.
+                        if self.config.fixed_token {
+                            let error = error.clone();
                             self.fail(error);
+                        } else {
+                            let message = format!("the token provider returned the token the hub refused ({error})");
+                            self.events.push_back(ProtoEvent::Error(Error::Token(message)));
+                            self.schedule_reconnect(now, Reconnect::Backoff);
                         }
                         return;
                     }
@@ -418,12 +446,12 @@ impl ClientProto {
         if permanent {
             // A wrong path (404), not a WebSocket endpoint (400), a proxy's refusal: retrying
             // the same request cannot help.
-            self.fail(Error::Http {
-                url: refusal.url,
-                status: refusal.status,
-                code: refusal.code,
-                message: refusal.message,
-            });
+            let message = if refusal.message.is_empty() {
+                "no Herald hub answers at this URL (not retried: check the hub URL and its path)".to_owned()
+            } else {
+                refusal.message
+            };
+            self.fail(Error::Http { url: refusal.url, status: refusal.status, code: refusal.code, message });
             return;
         }
         self.table.disconnected();
@@ -540,6 +568,14 @@ impl ClientProto {
             self.fail(Error::Closed { code, reason: reason.to_owned() });
             return;
         }
+        if policy == Reconnect::RefreshToken && self.config.fixed_token {
+            if let Some((_, refused)) = self.refused_token.clone() {
+                // A fixed token the hub refused (reported with its `auth_error`): it cannot
+                // change, so no attempt follows.
+                self.close_with(refused);
+                return;
+            }
+        }
         if code.is_none() {
             self.events.push_back(ProtoEvent::Error(Error::Transport(reason.to_owned())));
         }
@@ -597,7 +633,9 @@ impl ClientProto {
                     let id = Some(self.request_id());
                     self.transmit.push_back(ClientFrame::Ping(Ping { id }));
                 }
-                if self.refresh_at.is_some_and(|at| now >= at) && !self.refreshing {
+                // A fixed token cannot be refreshed: the hub's grace period after `expires_at`
+                // is all it gets (then 4401, and the client closes).
+                if self.refresh_at.is_some_and(|at| now >= at) && !self.refreshing && !self.config.fixed_token {
                     self.refreshing = true;
                     self.refresh_at = None;
                     self.actions.push_back(Action::FetchToken);
@@ -640,7 +678,7 @@ impl ClientProto {
             Phase::Open { .. } => {
                 let dead = self.last_rx + self.heartbeat + self.config.pong_timeout;
                 let ping = if self.ping_outstanding { dead } else { self.last_rx + self.heartbeat };
-                let refresh = if self.refreshing { None } else { self.refresh_at };
+                let refresh = if self.refreshing || self.config.fixed_token { None } else { self.refresh_at };
                 Some(refresh.map_or(ping.min(dead), |at| at.min(ping).min(dead)))
             }
             Phase::WaitingToken | Phase::Disconnecting { .. } | Phase::Closed => None,

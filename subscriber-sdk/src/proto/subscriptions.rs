@@ -38,6 +38,9 @@ pub enum Scope {
 
 type Key = (ChannelName, Scope);
 
+/// The floor of a subscription whose replay has not begun: nothing delivered yet.
+const FLOOR_PENDING: u64 = u64::MAX;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Status {
     /// Not requested on the current connection.
@@ -55,6 +58,9 @@ struct Sub {
     /// The next request asks for this much history instead (a resync reload).
     reload: Option<u32>,
     position: Option<StreamPosition>,
+    /// Offsets up to here (in the position's epoch) were never delivered by this
+    /// subscription: it started after them. [`FLOOR_PENDING`] until its replay begins.
+    floor: u64,
     status: Status,
     /// The subject the hub knows this subscription by, once requested.
     subject: Option<Subject>,
@@ -97,6 +103,7 @@ impl Table {
                     history,
                     reload: None,
                     position: None,
+                    floor: 0,
                     status: Status::Pending,
                     subject: None,
                 };
@@ -201,6 +208,9 @@ impl Table {
         sub.status = Status::Active;
         let resumed = since_sent && frame.recovered;
         let offset = if resumed { sub.position.as_ref().map_or(0, |p| p.offset) } else { 0 };
+        if !resumed {
+            sub.floor = if frame.replayed > 0 { FLOOR_PENDING } else { frame.offset };
+        }
         sub.position = Some(StreamPosition { epoch: frame.epoch.clone(), offset });
         let channel = self.channels.entry(key.0.clone()).or_default();
         channel.epoch = frame.epoch;
@@ -226,6 +236,7 @@ impl Table {
         let epoch = state.epoch.clone();
         let mut finished_replay = None;
         let replayed = state.replaying.is_some();
+        let replaying_subject = state.replaying.as_ref().map(|(subject, ..)| subject.clone());
         if let Some((subject, left, latest)) = &mut state.replaying {
             *left -= 1;
             if *left == 0 {
@@ -243,8 +254,14 @@ impl Table {
             let matches = prefix.matches(&event.subject);
             let same_epoch = sub.position.as_ref().is_some_and(|p| p.epoch == epoch);
             let seen = sub.position.as_ref().map_or(0, |p| p.offset);
-            if matches && same_epoch && seen >= offset {
+            // Seen before: delivered earlier by this subscription, which covers it and has
+            // delivered everything it matched between its floor and its position.
+            if matches && same_epoch && seen >= offset && offset > sub.floor {
                 seen_before = true;
+            }
+            if sub.floor == FLOOR_PENDING && replaying_subject.as_ref() == Some(prefix) && sub.status == Status::Active
+            {
+                sub.floor = offset - 1;
             }
             if sub.status != Status::Active || !same_epoch {
                 continue;

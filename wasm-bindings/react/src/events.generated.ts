@@ -1,8 +1,10 @@
 // Generated from the Rust catalogue (herald-event-types) by herald_wasm::typescript.
 // Do not edit: `UPDATE_TS=1 cargo test -p herald-wasm --test typescript` rewrites it.
 
+/** Every event category by name (the envelope's `category`): `EventCategory.SECURITY === "SECURITY"`. */
+export const EventCategory = Object.freeze({ PIPELINE: "PIPELINE", SECURITY: "SECURITY", DEBUG: "DEBUG", SYSTEM: "SYSTEM", ARCHITECTURE: "ARCHITECTURE", USER: "USER" } as const);
 /** An event category (the envelope's `category`). */
-export type EventCategory = "PIPELINE" | "SECURITY" | "DEBUG" | "SYSTEM" | "ARCHITECTURE" | "USER";
+export type EventCategory = (typeof EventCategory)[keyof typeof EventCategory];
 
 /** An event priority. */
 export type Priority = "HIGH" | "MEDIUM" | "LOW";
@@ -377,6 +379,13 @@ export interface PipelineCreatedData {
   pipelineId: string;
   /** The pipeline as created. */
   pipeline: Pipeline;
+  /** Fields of other events of this category: never set on this one. */
+  execution?: undefined;
+  executionId?: undefined;
+  level?: undefined;
+  line?: undefined;
+  step?: undefined;
+  stream?: undefined;
 }
 
 /** `data` of `pipeline_updated` (subject `{pipelineId}`). */
@@ -385,12 +394,27 @@ export interface PipelineUpdatedData {
   pipelineId: string;
   /** The pipeline as it is now. */
   pipeline: Pipeline;
+  /** Fields of other events of this category: never set on this one. */
+  execution?: undefined;
+  executionId?: undefined;
+  level?: undefined;
+  line?: undefined;
+  step?: undefined;
+  stream?: undefined;
 }
 
 /** `data` of `pipeline_deleted` (subject `{pipelineId}`). */
 export interface PipelineDeletedData {
   /** The deleted pipeline's id. */
   pipelineId: string;
+  /** Fields of other events of this category: never set on this one. */
+  execution?: undefined;
+  executionId?: undefined;
+  level?: undefined;
+  line?: undefined;
+  pipeline?: undefined;
+  step?: undefined;
+  stream?: undefined;
 }
 
 /** `data` of `pipeline_execution_started` (subject `{pipelineId}/{executionId}`). */
@@ -401,6 +425,12 @@ export interface PipelineExecutionStartedData {
   pipelineId: string;
   /** The execution as started. */
   execution: Execution;
+  /** Fields of other events of this category: never set on this one. */
+  level?: undefined;
+  line?: undefined;
+  pipeline?: undefined;
+  step?: undefined;
+  stream?: undefined;
 }
 
 /** `data` of `pipeline_execution_updated` (subject `{pipelineId}/{executionId}`). */
@@ -411,6 +441,12 @@ export interface PipelineExecutionUpdatedData {
   pipelineId: string;
   /** The execution as it is now. */
   execution: Execution;
+  /** Fields of other events of this category: never set on this one. */
+  level?: undefined;
+  line?: undefined;
+  pipeline?: undefined;
+  step?: undefined;
+  stream?: undefined;
 }
 
 /** `data` of `pipeline_execution_completed` (subject `{pipelineId}/{executionId}`). */
@@ -421,6 +457,12 @@ export interface PipelineExecutionCompletedData {
   pipelineId: string;
   /** The execution's final state and result. */
   execution: Execution;
+  /** Fields of other events of this category: never set on this one. */
+  level?: undefined;
+  line?: undefined;
+  pipeline?: undefined;
+  step?: undefined;
+  stream?: undefined;
 }
 
 /** `data` of `pipeline_execution_log` (subject `{pipelineId}/{executionId}`). */
@@ -437,6 +479,9 @@ export interface PipelineExecutionLogData {
   stream: LogStream;
   /** The step that wrote it. */
   step?: string;
+  /** Fields of other events of this category: never set on this one. */
+  execution?: undefined;
+  pipeline?: undefined;
 }
 
 /** `data` of `security_vulnerability_detected` (subject `{vulnerability.scanId}/{vulnerabilityId}, or {vulnerabilityId} without a scan`). */
@@ -445,6 +490,9 @@ export interface SecurityVulnerabilityDetectedData {
   vulnerabilityId: string;
   /** The finding. */
   vulnerability: Vulnerability;
+  /** Fields of other events of this category: never set on this one. */
+  scan?: undefined;
+  scanId?: undefined;
 }
 
 /** `data` of `security_vulnerability_updated` (subject `{vulnerability.scanId}/{vulnerabilityId}, or {vulnerabilityId} without a scan`). */
@@ -453,6 +501,9 @@ export interface SecurityVulnerabilityUpdatedData {
   vulnerabilityId: string;
   /** The finding as it is now. */
   vulnerability: Vulnerability;
+  /** Fields of other events of this category: never set on this one. */
+  scan?: undefined;
+  scanId?: undefined;
 }
 
 /** `data` of `security_scan_started` (subject `{scanId}`). */
@@ -461,6 +512,9 @@ export interface SecurityScanStartedData {
   scanId: string;
   /** The scan as started. */
   scan: Scan;
+  /** Fields of other events of this category: never set on this one. */
+  vulnerability?: undefined;
+  vulnerabilityId?: undefined;
 }
 
 /** `data` of `security_scan_updated` (subject `{scanId}`). */
@@ -469,6 +523,9 @@ export interface SecurityScanUpdatedData {
   scanId: string;
   /** The scan as it is now. */
   scan: Scan;
+  /** Fields of other events of this category: never set on this one. */
+  vulnerability?: undefined;
+  vulnerabilityId?: undefined;
 }
 
 /** `data` of `security_scan_completed` (subject `{scanId}`). */
@@ -477,6 +534,9 @@ export interface SecurityScanCompletedData {
   scanId: string;
   /** The scan's final state and counts. */
   scan: Scan;
+  /** Fields of other events of this category: never set on this one. */
+  vulnerability?: undefined;
+  vulnerabilityId?: undefined;
 }
 
 /** `data` of `debug_session_created` (subject `{sessionId}`). */
@@ -485,6 +545,23 @@ export interface DebugSessionCreatedData {
   sessionId: string;
   /** The session as started. */
   session: DebugSession;
+  /** Fields of other events of this category: never set on this one. */
+  agentId?: undefined;
+  classifications?: undefined;
+  crewId?: undefined;
+  durationMs?: undefined;
+  error?: undefined;
+  errorId?: undefined;
+  exitCode?: undefined;
+  message?: undefined;
+  params?: undefined;
+  patch?: undefined;
+  patchId?: undefined;
+  progress?: undefined;
+  result?: undefined;
+  runId?: undefined;
+  status?: undefined;
+  tool?: undefined;
 }
 
 /** `data` of `debug_session_updated` (subject `{sessionId}`). */
@@ -493,6 +570,23 @@ export interface DebugSessionUpdatedData {
   sessionId: string;
   /** The session as it is now. */
   session: DebugSession;
+  /** Fields of other events of this category: never set on this one. */
+  agentId?: undefined;
+  classifications?: undefined;
+  crewId?: undefined;
+  durationMs?: undefined;
+  error?: undefined;
+  errorId?: undefined;
+  exitCode?: undefined;
+  message?: undefined;
+  params?: undefined;
+  patch?: undefined;
+  patchId?: undefined;
+  progress?: undefined;
+  result?: undefined;
+  runId?: undefined;
+  status?: undefined;
+  tool?: undefined;
 }
 
 /** `data` of `debug_error_detected` (subject `{sessionId}/{errorId}`). */
@@ -503,6 +597,22 @@ export interface DebugErrorDetectedData {
   errorId: string;
   /** The error. */
   error: DebugError;
+  /** Fields of other events of this category: never set on this one. */
+  agentId?: undefined;
+  classifications?: undefined;
+  crewId?: undefined;
+  durationMs?: undefined;
+  exitCode?: undefined;
+  message?: undefined;
+  params?: undefined;
+  patch?: undefined;
+  patchId?: undefined;
+  progress?: undefined;
+  result?: undefined;
+  runId?: undefined;
+  session?: undefined;
+  status?: undefined;
+  tool?: undefined;
 }
 
 /** `data` of `debug_ml_classification` (subject `{sessionId}/{errorId}`). */
@@ -513,6 +623,22 @@ export interface DebugMlClassificationData {
   errorId: string;
   /** Labels, most likely first. */
   classifications: Classification[];
+  /** Fields of other events of this category: never set on this one. */
+  agentId?: undefined;
+  crewId?: undefined;
+  durationMs?: undefined;
+  error?: undefined;
+  exitCode?: undefined;
+  message?: undefined;
+  params?: undefined;
+  patch?: undefined;
+  patchId?: undefined;
+  progress?: undefined;
+  result?: undefined;
+  runId?: undefined;
+  session?: undefined;
+  status?: undefined;
+  tool?: undefined;
 }
 
 /** `data` of `debug_patch_generated` (subject `{sessionId}/{patchId}`). */
@@ -523,6 +649,22 @@ export interface DebugPatchGeneratedData {
   patchId: string;
   /** The patch. */
   patch: Patch;
+  /** Fields of other events of this category: never set on this one. */
+  agentId?: undefined;
+  classifications?: undefined;
+  crewId?: undefined;
+  durationMs?: undefined;
+  error?: undefined;
+  errorId?: undefined;
+  exitCode?: undefined;
+  message?: undefined;
+  params?: undefined;
+  progress?: undefined;
+  result?: undefined;
+  runId?: undefined;
+  session?: undefined;
+  status?: undefined;
+  tool?: undefined;
 }
 
 /** `data` of `debug_patch_applied` (subject `{sessionId}/{patchId}`). */
@@ -533,6 +675,22 @@ export interface DebugPatchAppliedData {
   patchId: string;
   /** The outcome. */
   result: PatchResult;
+  /** Fields of other events of this category: never set on this one. */
+  agentId?: undefined;
+  classifications?: undefined;
+  crewId?: undefined;
+  durationMs?: undefined;
+  error?: undefined;
+  errorId?: undefined;
+  exitCode?: undefined;
+  message?: undefined;
+  params?: undefined;
+  patch?: undefined;
+  progress?: undefined;
+  runId?: undefined;
+  session?: undefined;
+  status?: undefined;
+  tool?: undefined;
 }
 
 /** `data` of `debug_patch_rollback` (subject `{sessionId}/{patchId}`). */
@@ -543,6 +701,22 @@ export interface DebugPatchRollbackData {
   patchId: string;
   /** The outcome. */
   result: PatchResult;
+  /** Fields of other events of this category: never set on this one. */
+  agentId?: undefined;
+  classifications?: undefined;
+  crewId?: undefined;
+  durationMs?: undefined;
+  error?: undefined;
+  errorId?: undefined;
+  exitCode?: undefined;
+  message?: undefined;
+  params?: undefined;
+  patch?: undefined;
+  progress?: undefined;
+  runId?: undefined;
+  session?: undefined;
+  status?: undefined;
+  tool?: undefined;
 }
 
 /** `data` of `tool_started` (subject `{crewId}/{runId}/{agentId}/{tool}`). */
@@ -559,6 +733,19 @@ export interface ToolStartedData {
   params?: unknown;
   /** What the agent is doing. */
   message?: string;
+  /** Fields of other events of this category: never set on this one. */
+  classifications?: undefined;
+  durationMs?: undefined;
+  error?: undefined;
+  errorId?: undefined;
+  exitCode?: undefined;
+  patch?: undefined;
+  patchId?: undefined;
+  progress?: undefined;
+  result?: undefined;
+  session?: undefined;
+  sessionId?: undefined;
+  status?: undefined;
 }
 
 /** `data` of `tool_progress` (subject `{crewId}/{runId}/{agentId}/{tool}`). */
@@ -575,6 +762,19 @@ export interface ToolProgressData {
   progress: number;
   /** What it is doing now. */
   message?: string;
+  /** Fields of other events of this category: never set on this one. */
+  classifications?: undefined;
+  durationMs?: undefined;
+  error?: undefined;
+  errorId?: undefined;
+  exitCode?: undefined;
+  params?: undefined;
+  patch?: undefined;
+  patchId?: undefined;
+  result?: undefined;
+  session?: undefined;
+  sessionId?: undefined;
+  status?: undefined;
 }
 
 /** `data` of `tool_completed` (subject `{crewId}/{runId}/{agentId}/{tool}`). */
@@ -595,18 +795,37 @@ export interface ToolCompletedData {
   exitCode?: number;
   /** Result summary or error. */
   message?: string;
+  /** Fields of other events of this category: never set on this one. */
+  classifications?: undefined;
+  error?: undefined;
+  errorId?: undefined;
+  params?: undefined;
+  patch?: undefined;
+  patchId?: undefined;
+  progress?: undefined;
+  result?: undefined;
+  session?: undefined;
+  sessionId?: undefined;
 }
 
 /** `data` of `system_status_update` (subject `status`). */
 export interface SystemStatusUpdateData {
   /** The health now. */
   status: SystemStatus;
+  /** Fields of other events of this category: never set on this one. */
+  alert?: undefined;
+  alertId?: undefined;
+  metrics?: undefined;
 }
 
 /** `data` of `system_metrics_update` (subject `metrics`). */
 export interface SystemMetricsUpdateData {
   /** The snapshot. */
   metrics: SystemMetrics;
+  /** Fields of other events of this category: never set on this one. */
+  alert?: undefined;
+  alertId?: undefined;
+  status?: undefined;
 }
 
 /** `data` of `system_alert` (subject `alerts/{alertId}`). */
@@ -615,6 +834,9 @@ export interface SystemAlertData {
   alertId: string;
   /** The alert. */
   alert: Alert;
+  /** Fields of other events of this category: never set on this one. */
+  metrics?: undefined;
+  status?: undefined;
 }
 
 /** `data` of `architecture_diagram_update` (subject `{diagramId}`). */
