@@ -16,6 +16,7 @@ import {
   type PipelineExecutionCompletedEvent,
 } from '../src/index.js';
 import { createMockHub, makeEvent, type MockHub } from '../src/testing/index.js';
+import { trackConnection } from './track.js';
 
 let hub: MockHub;
 beforeEach(() => {
@@ -156,14 +157,7 @@ describe('hooks on the mock hub', () => {
 
   it('reconnects after a drop and shows reconnecting meanwhile', async () => {
     const states: string[] = [];
-    const { result } = renderHook(
-      () => {
-        const connection = useWebSocketConnection();
-        if (states.at(-1) !== connection.state) states.push(connection.state);
-        return { connection, latest: useWebSocketEvent('pipeline_deleted') };
-      },
-      { wrapper: Provider },
-    );
+    const { result } = renderHook(trackConnection(states), { wrapper: Provider });
     await hub.waitForSubscription('pipeline');
     hub.disconnect();
     await hub.waitForSubscription('pipeline');

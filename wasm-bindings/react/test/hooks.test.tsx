@@ -15,6 +15,7 @@ import {
   useWebSocketEvents,
 } from '../src/index.js';
 import { dropAll, metric, pipelineDeleted, publish, token, userNotification, userToken, wsUrl } from './helpers.js';
+import { trackConnection } from './track.js';
 
 afterEach(() => cleanup());
 
@@ -201,14 +202,7 @@ describe('event hooks', () => {
 
   it('reconnects after the hub drops the connection and keeps delivering', async () => {
     const states: string[] = [];
-    const { result } = renderHook(
-      () => {
-        const connection = useWebSocketConnection();
-        if (states.at(-1) !== connection.state) states.push(connection.state);
-        return { connection, latest: useWebSocketEvent('pipeline_deleted') };
-      },
-      { wrapper: Provider },
-    );
+    const { result } = renderHook(trackConnection(states), { wrapper: Provider });
     await vi.waitFor(() => expect(result.current.connection.isConnected).toBe(true));
     const connectionsBefore = await metric('herald_connections_total');
     await dropAll();
