@@ -3,9 +3,10 @@
 // Debian's Chromium driven by playwright-core. Nothing is injected: checks that every widget
 // shows the services' live events (the System panel the system service's), restarts the hub
 // (kill by PID, same port; the new hub has a new random secret, so the page and the services
-// get fresh tokens from its token endpoint) and checks that the page reconnects, resyncs, gets
-// the new epoch's history as replayed deliveries, keeps showing live events and shows no
-// duplicate rows. Everything is read from the page (data-testid / data-* attributes). Prints
+// get fresh tokens from its token endpoint; the page is kept offline until the services have
+// published into the new hub) and checks that the page reconnects, resyncs, gets the new
+// epoch's history as replayed deliveries, keeps showing live events and shows no duplicate
+// rows. Everything is read from the page (data-testid / data-* attributes). Prints
 // measured latencies (never asserts on timing) and saves screenshots.
 //
 //   node e2e/dashboard.e2e.mjs            (after `npm run build`; see scripts/dashboard-tests.sh)
@@ -103,6 +104,14 @@ async function startHub() {
 const SERVICES = { pipeline: null, security: null, debugger: null, system: '2' };
 const SYSTEM_SOURCE = 'system-service';
 
+/** The latest events of `channel` in the hub's history (a dev subscriber token). */
+async function history(channel) {
+  const { token } = await (await fetch(`http://127.0.0.1:${port}/api/v1/dev/token`)).json();
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/channels/${channel}/history?limit=10`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`history ${channel}: HTTP ${res.status}`);
+  return (await res.json()).events;
+}
+
 const latencies = {};
 const record = (what, ms) => (latencies[what] ??= []).push(ms);
 
@@ -188,18 +197,25 @@ async function main() {
     log(`during the outage the indicator says: "${label}"`);
     await page.screenshot({ path: join(shots, '2-outage.png') });
     check(/Reconnecting|Connecting/.test(label ?? ''), 'the indicator shows reconnecting during the outage');
+    // The page stays offline until the restarted hub holds the services' events, so its
+    // resync finds them in the new epoch's history (else the race with the services decides
+    // whether they arrive replayed or live).
+    await ctx.setOffline(true);
     // A deliberate outage window (not a readiness wait): the services keep publishing into
     // their outboxes and flush them to the restarted hub.
     await new Promise((r) => setTimeout(r, Number(process.env.E2E_OUTAGE_MS ?? 1500)));
     hub = await startHub();
+    log(`hub restarted (down ${Date.now() - tKill} ms)`);
+    await until('the services publishing into the restarted hub', async () => (await history('pipeline')).length > 0 && (await history('debug')).length > 0);
+    check((await state()) !== 'connected', 'the offline page has not reconnected yet');
+    await ctx.setOffline(false);
     const tUp = Date.now();
-    log(`hub restarted (down ${tUp - tKill} ms)`);
     await until('reconnected', async () => (await state()) === 'connected');
-    record('hub up → page connected', Date.now() - tUp);
+    record('page online → connected', Date.now() - tUp);
     await until('a resync', async () => (await metricNumber('resyncs')) > before.resyncs);
-    record('hub up → resync', Date.now() - tUp);
+    record('page online → resync', Date.now() - tUp);
     await until('replayed deliveries', async () => (await metricNumber('events-replayed')) > before.replayed);
-    record('hub up → replayed deliveries', Date.now() - tUp);
+    record('page online → replayed deliveries', Date.now() - tUp);
     const after = { resyncs: await metricNumber('resyncs'), replayed: await metricNumber('events-replayed') };
     check(true, `the page resynced (${after.resyncs - before.resyncs} resyncs) and the SDK reloaded the new epoch's history (${after.replayed - before.replayed} replayed deliveries)`);
 
