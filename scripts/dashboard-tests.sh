@@ -3,11 +3,13 @@
 #   1. the npm package @herald/client (./scripts/npm-package.sh) when it is not built yet;
 #   2. the hub and the example services (release) when HERALD_BIN_DIR has none;
 #   3. `npm ci` of the dashboard when its lock changed, then `tsc -b && vite build`;
-#   4. the component tests (Vitest + Testing Library + happy-dom, mock hub);
+#   4. the component tests (Vitest + Testing Library + happy-dom, @herald/client/testing's
+#      mock hub);
 #   5. the end-to-end test: the real hub serving the built dashboard, the real example
-#      services, Debian's Chromium through playwright-core; hub restart, Resync, no
-#      duplicates. It never rewrites a committed file: the docs screenshot is a separate
-#      command, SCREENSHOT=docs/dashboard.png ./scripts/dashboard-tests.sh.
+#      services (pipeline, security, debugger, system), Debian's Chromium through
+#      playwright-core; nothing injected, hub restart, resync, no duplicates. It never
+#      rewrites a committed file: the docs screenshot is a separate command,
+#      SCREENSHOT=docs/dashboard.png ./scripts/dashboard-tests.sh.
 #
 #   ./scripts/dashboard-tests.sh [--no-e2e]
 # Env: CARGO_TARGET_DIR (default ./target), HERALD_BIN_DIR (default $CARGO_TARGET_DIR/release),
@@ -34,10 +36,10 @@ if [ "${1:-}" != "--no-e2e" ]; then
   # HERALD_PROFILE=dev (scripts/test.sh) reuses the test build, with the same features.
   if [ "${HERALD_PROFILE:-release}" = dev ]; then
     echo "--> hub and example services (dev build)"
-    cargo build --locked -q -p herald-hub --features __echo -p example-pipeline-service -p example-security-service -p example-debugger-service
+    cargo build --locked -q -p herald-hub --features __echo -p example-pipeline-service -p example-security-service -p example-debugger-service -p example-system-service
   else
     echo "--> hub and example services (release build)"
-    cargo build --locked -q --release -p herald-hub -p example-pipeline-service -p example-security-service -p example-debugger-service
+    cargo build --locked -q --release -p herald-hub -p example-pipeline-service -p example-security-service -p example-debugger-service -p example-system-service
   fi
   command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null || {
     echo "Chromium not found: apt-get install -y --no-install-recommends chromium (see docs/toolchain.md)" >&2

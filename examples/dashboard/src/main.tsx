@@ -5,22 +5,17 @@ import { createRoot } from 'react-dom/client';
 import { Dashboard } from './App';
 import './index.css';
 import { loadConfig } from './state/config';
-import { fetchHistory, TokenSource } from './state/hub';
-import { DashboardProvider } from './state/react';
-import { DashboardStore } from './state/store';
+import { TokenSource } from './state/token';
 
 const config = loadConfig();
 const tokens = new TokenSource(config.tokenUrl);
-const store = new DashboardStore((channel) => fetchHistory(config, tokens, channel));
-// For debugging and the end-to-end test: the state is inspectable from the console.
-(window as unknown as { __dashboard: DashboardStore }).__dashboard = store;
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <HeraldProvider url={config.wsUrl} getToken={tokens.fetchToken} backoff={{ baseMs: 500, capMs: 5000 }}>
-      <DashboardProvider store={store}>
-        <Dashboard />
-      </DashboardProvider>
+    {/* After a resync (a restarted hub) reload the last 500 events of each channel, not 100:
+        at the demo's rates that covers an outage of several seconds. */}
+    <HeraldProvider url={config.wsUrl} getToken={tokens.fetchToken} backoff={{ baseMs: 500, capMs: 5000 }} resyncHistory={500}>
+      <Dashboard />
     </HeraldProvider>
   </StrictMode>,
 );

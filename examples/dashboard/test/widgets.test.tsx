@@ -1,107 +1,212 @@
-// Each widget against the mock hub, through the real @herald/client (wasm) and provider.
-import { HeraldProvider } from '@herald/client';
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import type { ReactNode } from 'react';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// Each widget against the mock hub, through the real @herald/client (wasm client + hooks).
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
 
-import { DashboardProvider } from '../src/state/react';
-import { DashboardStore, type HistoryLoader } from '../src/state/store';
+import { Dashboard } from '../src/App';
 import { ConnectionIndicator } from '../src/widgets/ConnectionIndicator';
 import { DebugFeed } from '../src/widgets/DebugFeed';
-import { ExecutionMonitor } from '../src/widgets/ExecutionMonitor';
+import { DeliveryStats } from '../src/widgets/DeliveryStats';
 import { LogView } from '../src/widgets/LogView';
 import { PipelineStatus } from '../src/widgets/PipelineStatus';
 import { SecurityAlerts } from '../src/widgets/SecurityAlerts';
 import { SystemStatus } from '../src/widgets/SystemStatus';
 import { Toasts } from '../src/widgets/Toasts';
-import { ev } from './events';
-import { startMockHub, type MockHub } from './mock-hub';
+import { ev, steps } from './events';
+import { metric, mockHub, mount } from './harness';
 
-let hub: MockHub;
-let store: DashboardStore;
-let history: Record<string, unknown[]>;
-
-beforeEach(async () => {
-  hub = await startMockHub();
-  history = {};
-  const loader: HistoryLoader = async (channel) => (history[channel] ?? []) as never;
-  store = new DashboardStore(loader, Date.now, 5);
-});
-
-afterEach(async () => {
-  cleanup();
-  await hub.close();
-});
-
-function mount(children: ReactNode) {
-  return render(
-    <HeraldProvider url={hub.url} token="test-token" backoff={{ baseMs: 20, capMs: 50 }}>
-      <DashboardProvider store={store}>{children}</DashboardProvider>
-    </HeraldProvider>,
-  );
-}
-
-const ready = () => hub.waitSubscribed(['pipeline', 'security', 'debug', 'system']);
+const rows = (testId: string) => screen.queryAllByTestId(testId);
+const keys = (testId: string) => rows(testId).map((r) => r.dataset.key);
 
 describe('ConnectionIndicator', () => {
   it('shows live, then reconnecting after a drop, then live again', async () => {
-    mount(<ConnectionIndicator />);
+    const hub = mockHub();
+    mount(hub, <ConnectionIndicator />);
     const el = screen.getByTestId('connection-status');
     await waitFor(() => expect(el.dataset.state).toBe('connected'));
     expect(screen.getByTestId('connection-label').textContent).toBe('Live');
     expect(el.querySelector('.pulse')).not.toBeNull();
-    hub.drop();
+    hub.disconnect();
     await waitFor(() => expect(el.dataset.state).not.toBe('connected'));
     await waitFor(() => expect(el.dataset.state).toBe('connected'));
-    expect(hub.connections).toBeGreaterThanOrEqual(2);
+    expect(hub.connectionCount).toBeGreaterThanOrEqual(2);
+  });
+
+  it('shows Closed with the reason when the hub refuses the fixed token', async () => {
+    const hub = mockHub();
+    hub.refuseTokens('invalid_token');
+    mount(hub, <ConnectionIndicator />);
+    const el = screen.getByTestId('connection-status');
+    await waitFor(() => expect(el.dataset.state).toBe('closed'));
+    expect(screen.getByTestId('connection-label').textContent).toBe('Closed');
+    expect(screen.getByTestId('connection-error').textContent).toContain('invalid_token');
+    // Permanent: no retry loop.
+    const opened = hub.connectionCount;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(hub.connectionCount).toBe(opened);
+  });
+
+  it('lists the subscriptions the hub refused, and the widget says it is not receiving', async () => {
+    const hub = mockHub();
+    hub.refuse('security', 'forbidden');
+    mount(
+      hub,
+      <>
+        <ConnectionIndicator />
+        <SecurityAlerts />
+        <DebugFeed />
+      </>,
+    );
+    await waitFor(() => expect(rows('refused')).toHaveLength(1));
+    const refused = screen.getByTestId('refused');
+    expect(refused.dataset).toMatchObject({ channel: 'security', code: 'forbidden' });
+    expect(refused.getAttribute('data-subject')).toBe('');
+    const card = within(screen.getByTestId('alerts-widget'));
+    await waitFor(() => expect(card.getByTestId('hook-error').dataset.code).toBe('forbidden'));
+    expect(card.getByTestId('hook-error').textContent).toContain('security');
+    // The other widgets keep working.
+    await hub.waitForSubscription('debug');
+    expect(within(screen.getByTestId('debug-feed')).queryByTestId('hook-error')).toBeNull();
+    hub.publish('debug', ev.debugError('s-1', 'boom'));
+    await waitFor(() => expect(rows('debug-item')).toHaveLength(1));
   });
 });
 
 describe('PipelineStatus', () => {
   it('lists pipelines with executions updated in place', async () => {
-    mount(<PipelineStatus />);
-    await ready();
-    hub.push('pipeline', ev.pipelineCreated('p-1', 'api main'));
-    hub.push('pipeline', ev.execution('started', 'p-1', 'e-1', { status: 'running', progress: 10, currentStep: 'build' }));
-    await waitFor(() => expect(screen.getAllByTestId('execution-row')).toHaveLength(1));
-    hub.push('pipeline', ev.execution('completed', 'p-1', 'e-1', { status: 'failed', progress: 60, message: 'step test failed' }));
+    const hub = mockHub();
+    mount(hub, <PipelineStatus />);
+    await hub.waitForSubscription('pipeline');
+    hub.publish('pipeline', ev.pipelineCreated('p-1', 'api main'));
+    hub.publish('pipeline', ev.execution('started', 'p-1', 'e-1', { status: 'running', progress: 10, currentStep: 'build' }));
+    await waitFor(() => expect(rows('execution-row')).toHaveLength(1));
+    expect(screen.getByTestId('execution-row').dataset.progress).toBe('0.1');
+    hub.publish('pipeline', ev.execution('completed', 'p-1', 'e-1', { status: 'failed', progress: 60, message: 'step test failed' }, undefined, 'HIGH'));
     await waitFor(() => expect(screen.getByTestId('execution-row').dataset.status).toBe('failed'));
-    expect(screen.getAllByTestId('execution-row')).toHaveLength(1);
+    expect(rows('execution-row')).toHaveLength(1);
     expect(screen.getByTestId('pipeline-row').textContent).toContain('api main');
+  });
+
+  it('keeps every execution of a burst of 1,000 events', async () => {
+    const hub = mockHub();
+    mount(hub, <PipelineStatus />);
+    await hub.waitForSubscription('pipeline');
+    for (let i = 0; i < 1000; i++) {
+      hub.publish('pipeline', ev.execution(i % 2 ? 'updated' : 'started', `p-${i % 10}`, `e-${i % 40}`, { status: 'running', progress: i % 100 }));
+    }
+    await waitFor(() => expect(rows('pipeline-row')).toHaveLength(10));
+    // Four executions per pipeline are listed: 40 executions over 10 pipelines.
+    expect(rows('execution-row')).toHaveLength(40);
   });
 });
 
-describe('ExecutionMonitor', () => {
-  it('shows status, progress, step, the log tail and the result', async () => {
-    mount(<ExecutionMonitor />);
-    await ready();
-    hub.push('pipeline', ev.execution('started', 'p-1', 'e-7', { status: 'running', progress: 0, currentStep: 'checkout', steps: [{ name: 'checkout', status: 'running' }, { name: 'build', status: 'pending' }] }));
-    for (let i = 0; i < 3; i++) hub.push('pipeline', ev.log('p-1', 'e-7', `log line ${i}`));
-    hub.push('pipeline', ev.execution('updated', 'p-1', 'e-7', { status: 'running', progress: 55, currentStep: 'build' }));
-    await waitFor(() => expect(screen.getByTestId('monitor-progress').dataset.progress).toBe('55'));
-    expect(screen.getByTestId('monitor-step').textContent).toBe('Step: build');
-    await waitFor(() => expect(screen.getAllByTestId('log-line').map((l) => l.textContent)).toEqual(expect.arrayContaining([expect.stringContaining('log line 2')])));
-    expect(screen.queryByTestId('monitor-result')).toBeNull();
-    hub.push('pipeline', ev.execution('completed', 'p-1', 'e-7', { status: 'completed', progress: 100, message: 'all steps passed' }));
-    await waitFor(() => expect(screen.getByTestId('monitor-result').textContent).toContain('all steps passed'));
-    expect(screen.getByTestId('monitor-status').textContent).toBe('completed');
+describe('SecurityAlerts', () => {
+  it('shows findings newest first with counts and HIGH highlighted', async () => {
+    const hub = mockHub();
+    mount(hub, <SecurityAlerts />);
+    await hub.waitForSubscription('security');
+    hub.publish('security', ev.vuln('v-1', 'medium', 'ReDoS in semver', 'MEDIUM', Date.now() - 1000));
+    hub.publish('security', ev.vuln('v-2', 'critical', 'RCE in parser', 'HIGH'));
+    hub.publish('security', ev.scan('s-1', 'running', 40));
+    await waitFor(() => expect(rows('alert-row')).toHaveLength(2));
+    const list = rows('alert-row');
+    expect(list.map((r) => r.dataset.key)).toEqual(['v-2', 'v-1']);
+    expect(list[0]!.className).toContain('highlight');
+    expect(list[1]!.className).not.toContain('highlight');
+    expect(screen.getByTestId('alert-count-critical').dataset.count).toBe('1');
+    expect(screen.getByTestId('alert-count-medium').dataset.count).toBe('1');
+    expect(screen.getByTestId('alerts-high').textContent).toBe('1 high priority');
+    await waitFor(() => expect(screen.getByTestId('scans').textContent).toContain('s-1'));
   });
+});
 
-  it('pins an execution chosen in the pipeline widget', async () => {
-    mount(
-      <>
-        <PipelineStatus />
-        <ExecutionMonitor />
-      </>,
-    );
-    await ready();
-    hub.push('pipeline', ev.execution('started', 'p-1', 'e-1', { status: 'running' }));
-    hub.push('pipeline', ev.execution('started', 'p-1', 'e-2', { status: 'running' }));
-    await waitFor(() => expect(screen.getAllByTestId('execution-row')).toHaveLength(2));
-    const row = screen.getAllByTestId('execution-row').find((r) => r.dataset.key === 'e-2')!;
-    fireEvent.click(row);
+describe('DebugFeed', () => {
+  it('shows errors, classifications and patches', async () => {
+    const hub = mockHub();
+    mount(hub, <DebugFeed />);
+    await hub.waitForSubscription('debug');
+    hub.publish('debug', ev.debugError('s-1', 'unresolved import'));
+    hub.publish('debug', ev.classification('s-1', 'api_change', 0.8));
+    hub.publish('debug', ev.patchGenerated('s-1', 'pt-1'));
+    hub.publish('debug', ev.patchApplied('s-1', 'pt-1', false));
+    hub.publish('debug', ev.patchRollback('s-1', 'pt-1'));
+    await waitFor(() => expect(rows('debug-item')).toHaveLength(5));
+    expect(new Set(rows('debug-item').map((i) => i.dataset.kind))).toEqual(new Set(['error', 'classification', 'patch_generated', 'patch_applied', 'patch_rollback']));
+  });
+});
+
+describe('SystemStatus', () => {
+  it('shows the latest status (from history first), metrics and open alerts', async () => {
+    const hub = mockHub();
+    // Published before the page opened: the status and the alerts come from history.
+    hub.publish('system', ev.systemStatus('healthy', 'all good'));
+    hub.publish('system', ev.systemAlert('a-0', 'disk almost full'));
+    mount(hub, <SystemStatus />);
+    await waitFor(() => expect(screen.getByTestId('system-status').dataset.status).toBe('healthy'));
+    await waitFor(() => expect(keys('system-alert')).toEqual(['a-0']));
+    await hub.waitForSubscription('system');
+    hub.publish('system', ev.systemStatus('degraded', 'runner pool busy', [{ name: 'runner-pool', status: 'degraded' }]));
+    hub.publish('system', ev.systemMetrics({ cpuPercent: 42, runningExecutions: 3, hubSubscriptions: 12 }));
+    await waitFor(() => expect(screen.getByTestId('system-status').dataset.status).toBe('degraded'));
+    await waitFor(() => expect(metric('cpu')).toBe('42%'));
+    expect(metric('running')).toBe('3');
+    expect(metric('queued')).toBeUndefined();
+    expect(metric('memory')).toBe('—');
+    expect(screen.getAllByTestId('metric-card').find((c) => c.dataset.metric === 'clients')!.textContent).toContain('12 subscriptions');
+    expect(keys('system-component')).toEqual(['runner-pool']);
+    expect(screen.getByTestId('system-widget').dataset.source).toBe('test');
+  });
+});
+
+describe('Toasts', () => {
+  it('toasts live HIGH priority events only, and dismisses them', async () => {
+    const hub = mockHub();
+    mount(hub, <Toasts />);
+    await hub.waitForSubscription('system');
+    hub.publish('system', ev.systemAlert('a-1', 'disk full', 'HIGH'));
+    hub.publish('system', ev.systemAlert('a-2', 'minor', 'LOW'));
+    await waitFor(() => expect(rows('toast')).toHaveLength(1));
+    const toast = screen.getByTestId('toast');
+    expect(toast.textContent).toContain('disk full');
+    fireEvent.click(within(toast).getByLabelText('dismiss'));
+    await waitFor(() => expect(rows('toast')).toHaveLength(0));
+  });
+});
+
+describe('DeliveryStats', () => {
+  it('counts deliveries and lists the latest events of every category', async () => {
+    const hub = mockHub();
+    mount(hub, <DeliveryStats />);
+    await hub.waitForSubscription('pipeline');
+    await hub.waitForSubscription('user', 'user-1');
+    hub.publish('pipeline', ev.pipelineCreated('p-1'));
+    hub.publish('debug', ev.debugError('s-1', 'boom'));
+    await waitFor(() => expect(metric('events-total')).toBe('2'));
+    expect(metric('events-replayed')).toBe('0');
+    expect(metric('resyncs')).toBe('0');
+    expect(rows('recent-event').map((r) => r.dataset.type)).toEqual(['debug_error_detected', 'pipeline_created']);
+    // USER is narrowed to the user's own subject: nothing is refused.
+    expect(hub.subscriptions.some((s) => s.channel === 'user' && s.subject === '')).toBe(false);
+  });
+});
+
+describe('Dashboard', () => {
+  it('follows the newest execution and pins the one clicked in the pipeline widget', async () => {
+    const hub = mockHub();
+    mount(hub, <Dashboard />);
+    await hub.waitForSubscription('pipeline');
+    hub.publish('pipeline', ev.execution('started', 'p-1', 'e-1', { status: 'running', steps: steps(['build'], 0) }));
+    await waitFor(() => expect(screen.getByTestId('execution-monitor').dataset.execution).toBe('e-1'));
+    await hub.waitForSubscription('pipeline', 'p-1/e-1');
+    hub.publish('pipeline', ev.execution('started', 'p-2', 'e-2', { status: 'running' }));
+    await waitFor(() => expect(rows('execution-row')).toHaveLength(2));
+    // e-1 still runs: the monitor stays on it.
+    expect(screen.getByTestId('execution-monitor').dataset.execution).toBe('e-1');
+    fireEvent.click(rows('execution-row').find((r) => r.dataset.key === 'e-2')!);
     await waitFor(() => expect(screen.getByTestId('execution-monitor').dataset.execution).toBe('e-2'));
-    expect(screen.getByTestId('monitor-follow-latest')).toBeTruthy();
+    // The monitor subscribes the pinned execution's subject.
+    await hub.waitForSubscription('pipeline', 'p-2/e-2');
+    fireEvent.click(screen.getByTestId('monitor-follow-latest'));
+    await waitFor(() => expect(screen.getByTestId('execution-monitor').dataset.execution).toBe('e-1'));
   });
 });
 
@@ -114,102 +219,5 @@ describe('LogView', () => {
     expect(rendered.length).toBeLessThan(60);
     // Follows the tail: the last line is rendered.
     expect(rendered.at(-1)!.textContent).toContain('line 4999');
-  });
-});
-
-describe('SecurityAlerts', () => {
-  it('shows findings newest first with counts and HIGH highlighted', async () => {
-    mount(<SecurityAlerts />);
-    await ready();
-    hub.push('security', ev.vuln('v-1', 'medium', 'ReDoS in semver', 'MEDIUM', Date.now() - 1000));
-    hub.push('security', ev.vuln('v-2', 'critical', 'RCE in parser', 'HIGH'));
-    await waitFor(() => expect(screen.getAllByTestId('alert-row')).toHaveLength(2));
-    const rows = screen.getAllByTestId('alert-row');
-    expect(rows.map((r) => r.dataset.key)).toEqual(['v-2', 'v-1']);
-    expect(rows[0]!.className).toContain('highlight');
-    expect(rows[1]!.className).not.toContain('highlight');
-    expect(screen.getByTestId('alert-count-critical').dataset.count).toBe('1');
-    expect(screen.getByTestId('alert-count-medium').dataset.count).toBe('1');
-    expect(screen.getByTestId('alerts-high').textContent).toBe('1 high priority');
-  });
-});
-
-describe('DebugFeed', () => {
-  it('shows errors, classifications and patches', async () => {
-    mount(<DebugFeed />);
-    await ready();
-    hub.push('debug', ev.debugError('s-1', 'unresolved import'));
-    hub.push('debug', ev.classification('s-1', 'api_change', 0.8));
-    hub.push('debug', ev.patchGenerated('s-1', 'pt-1'));
-    hub.push('debug', ev.patchApplied('s-1', 'pt-1', false));
-    hub.push('debug', ev.patchRollback('s-1', 'pt-1'));
-    await waitFor(() => expect(screen.getAllByTestId('debug-item')).toHaveLength(5));
-    const kinds = screen.getAllByTestId('debug-item').map((i) => i.dataset.kind);
-    expect(new Set(kinds)).toEqual(new Set(['error', 'classification', 'patch_generated', 'patch_applied', 'patch_rollback']));
-  });
-});
-
-describe('SystemStatus', () => {
-  it('shows system status and metrics cards', async () => {
-    mount(<SystemStatus />);
-    await ready();
-    hub.push('system', ev.systemStatus('degraded', 'runner pool busy'));
-    hub.push('system', ev.systemMetrics({ cpuPercent: 42, runningExecutions: 3 }));
-    await waitFor(() => expect(screen.getByTestId('system-status').dataset.status).toBe('degraded'));
-    const card = (m: string) => screen.getAllByTestId('metric-card').find((c) => c.dataset.metric === m)!;
-    await waitFor(() => expect(card('cpu').dataset.value).toBe('42%'));
-    expect(card('running').dataset.value).toBe('3');
-    expect(card('events-total').dataset.value).toBe('2');
-  });
-});
-
-describe('Toasts', () => {
-  it('toasts HIGH priority events only, and dismisses them', async () => {
-    mount(<Toasts />);
-    await ready();
-    hub.push('system', ev.systemAlert('a-1', 'disk full', 'HIGH'));
-    hub.push('system', ev.systemAlert('a-2', 'minor', 'LOW'));
-    await waitFor(() => expect(screen.getAllByTestId('toast')).toHaveLength(1));
-    const toast = screen.getByTestId('toast');
-    expect(toast.textContent).toContain('disk full');
-    fireEvent.click(within(toast).getByLabelText('dismiss'));
-    await waitFor(() => expect(screen.queryAllByTestId('toast')).toHaveLength(0));
-  });
-});
-
-describe('recovery', () => {
-  it('reloads from history on Resync, without duplicates', async () => {
-    mount(<PipelineStatus />);
-    await ready();
-    const started = ev.execution('started', 'p-1', 'e-1', { status: 'running', progress: 20 });
-    hub.push('pipeline', started);
-    await waitFor(() => expect(screen.getAllByTestId('execution-row')).toHaveLength(1));
-    // The hub restarts and loses its history; e-2 started during the outage. The history
-    // endpoint (after the restart) returns e-1's earlier event again and e-2.
-    const missed = ev.execution('started', 'p-1', 'e-2', { status: 'running', progress: 5 });
-    history.pipeline = [started, missed];
-    const subscribesBefore = hub.subscribes.length;
-    act(() => hub.restart());
-    await waitFor(() => expect(store.getState().stats.resyncs).toBeGreaterThanOrEqual(1));
-    expect(hub.subscribes.slice(subscribesBefore).some((f) => f.channel === 'pipeline' && f.since)).toBe(true);
-    await waitFor(() => expect(screen.getAllByTestId('execution-row').map((r) => r.dataset.key).sort()).toEqual(['e-1', 'e-2']));
-    // Live events continue after the resync.
-    await ready();
-    hub.push('pipeline', ev.execution('updated', 'p-1', 'e-2', { status: 'running', progress: 70 }));
-    await waitFor(() => expect(store.getState().executions['e-2']!.progress).toBe(70));
-    expect(screen.getAllByTestId('execution-row')).toHaveLength(2);
-  });
-
-  it('recovers without a Resync when nothing was missed', async () => {
-    mount(<PipelineStatus />);
-    await ready();
-    hub.push('pipeline', ev.execution('started', 'p-1', 'e-1', { status: 'running' }));
-    await waitFor(() => expect(screen.getAllByTestId('execution-row')).toHaveLength(1));
-    act(() => hub.drop());
-    await waitFor(() => expect(hub.connections).toBeGreaterThanOrEqual(2));
-    await ready();
-    hub.push('pipeline', ev.execution('started', 'p-1', 'e-2', { status: 'running' }));
-    await waitFor(() => expect(screen.getAllByTestId('execution-row')).toHaveLength(2));
-    expect(store.getState().stats.resyncs).toBe(0);
   });
 });

@@ -1,26 +1,32 @@
-import type { FeedKind } from '../state/dashboard';
-import { useDashboard } from '../state/react';
+import { EventCategory, useWebSocketCategory } from '@herald/client';
+import { useMemo } from 'react';
+
+import { selectFeed, type FeedKind } from '../state/debug';
 import { clock } from './format';
+import { HookError } from './HookError';
 
 const ICON: Record<FeedKind, string> = {
-  session_created: '◉',
-  session_updated: '↻',
+  session: '◉',
   error: '✖',
   classification: '◆',
   patch_generated: '✎',
   patch_applied: '✔',
   patch_rollback: '↶',
+  tool: '⚙',
 };
 
-/** Errors, classifications, patches generated / applied / rolled back, newest first. */
+/** Sessions, errors, classifications, patches generated / applied / rolled back: the last
+ *  150 DEBUG events, newest first. */
 export function DebugFeed() {
-  const { feed } = useDashboard();
+  const { events, error } = useWebSocketCategory(EventCategory.DEBUG, undefined, { limit: 150 });
+  const feed = useMemo(() => selectFeed(events), [events]);
   return (
     <section className="card" data-testid="debug-feed">
       <header>
         <h2>Debugging activity</h2>
         <span className="muted">{feed.length} events</span>
       </header>
+      <HookError error={error} />
       {feed.length === 0 ? <p className="empty">No debugging activity yet.</p> : null}
       <ul className="list">
         {feed.map((f) => (
@@ -28,6 +34,7 @@ export function DebugFeed() {
             key={f.id}
             data-testid="debug-item"
             data-key={f.id}
+            data-ts={f.ts}
             data-kind={f.kind}
             className={`feed feed-${f.kind}${f.ok === false ? ' bad' : f.ok ? ' good' : ''}${f.priority === 'HIGH' ? ' highlight' : ''}`}
           >
@@ -36,7 +43,7 @@ export function DebugFeed() {
               {f.title}
               {f.detail ? <div className="muted small">{f.detail}</div> : null}
             </span>
-            <span className="muted mono">{f.sessionId}</span>
+            <span className="muted mono">{f.subject}</span>
             <span className="muted">{clock(f.ts)}</span>
           </li>
         ))}

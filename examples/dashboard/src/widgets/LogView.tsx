@@ -1,6 +1,6 @@
 import { useLayoutEffect, useRef, useState } from 'react';
 
-import type { LogLine } from '../state/dashboard';
+import type { LogLine } from '../state/execution';
 
 const ROW = 18;
 const OVERSCAN = 10;
@@ -42,7 +42,7 @@ export function LogView({ lines, height = 260 }: { lines: readonly LogLine[]; he
       >
         <div style={{ height: total, position: 'relative' }}>
           {visible.map((l, i) => (
-            <div key={l.id} className={`logline level-${l.level}`} data-testid="log-line" style={{ position: 'absolute', top: (first + i) * ROW, height: ROW }}>
+            <div key={l.id} className={`logline level-${l.level}`} data-testid="log-line" data-key={l.id} data-ts={l.ts} style={{ position: 'absolute', top: (first + i) * ROW, height: ROW }}>
               <span className="muted">{new Date(l.ts).toISOString().slice(11, 23)}</span> {l.step ? <span className="step">[{l.step}]</span> : null} {l.line}
             </div>
           ))}

@@ -1,21 +1,23 @@
-import { selectPipelines } from '../state/dashboard';
-import { useDashboard, useDashboardStore } from '../state/react';
-import { statusClass } from './format';
+import { selectPipelineRows } from '../state/pipelines';
+import { usePipelines, type ExecutionRef } from '../state/usePipelines';
+import { percent, statusClass } from './format';
+import { HookError } from './HookError';
 
-/** Pipelines and their current executions, updated in place. */
-export function PipelineStatus() {
-  const state = useDashboard();
-  const store = useDashboardStore();
-  const rows = selectPipelines(state);
-  const running = state.executionOrder.filter((id) => state.executions[id]?.status === 'running').length;
+/** Pipelines and their latest executions, updated in place. Clicking an execution calls
+ *  `onSelect`; the `selected` one is highlighted. */
+export function PipelineStatus({ selected, onSelect }: { selected?: string | null; onSelect?: (e: ExecutionRef) => void }) {
+  const { state, error } = usePipelines();
+  const rows = selectPipelineRows(state);
+  const running = [...state.executions.values()].filter((e) => e.status === 'running').length;
   return (
-    <section className="card wide" data-testid="pipelines-widget">
+    <section className="card" data-testid="pipelines-widget">
       <header>
         <h2>Pipelines</h2>
         <span className="muted" data-testid="pipelines-summary">
           {rows.length} pipelines · {running} running
         </span>
       </header>
+      <HookError error={error} />
       {rows.length === 0 ? <p className="empty">Waiting for pipeline events…</p> : null}
       <ul className="pipelines">
         {rows.map(({ pipeline, executions }) => (
@@ -32,13 +34,14 @@ export function PipelineStatus() {
                   data-testid="execution-row"
                   data-key={e.id}
                   data-status={e.status}
-                  className={state.monitor.executionId === e.id ? 'selected' : ''}
-                  onClick={() => store.dispatch({ type: 'select-execution', executionId: e.id })}
+                  data-progress={e.progress}
+                  className={selected === e.id ? 'selected' : ''}
+                  onClick={() => onSelect?.({ pipelineId: e.pipelineId, executionId: e.id })}
                 >
                   <span className={statusClass(e.status)}>{e.status}</span>
                   <span className="mono">{e.id}</span>
-                  <span className="bar" aria-label={`${e.progress}%`}>
-                    <span className={`fill fill-${e.status}`} style={{ width: `${e.progress}%` }} />
+                  <span className="bar" aria-label={percent(e.progress)}>
+                    <span className={`fill fill-${e.status}`} style={{ width: percent(e.progress) }} />
                   </span>
                   <span className="muted">{e.currentStep ?? ''}</span>
                 </li>

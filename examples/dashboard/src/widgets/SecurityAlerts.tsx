@@ -1,12 +1,20 @@
-import { SEVERITIES, selectAlerts } from '../state/dashboard';
-import { useDashboard } from '../state/react';
-import { clock } from './format';
+import { EventCategory, useWebSocketCategory } from '@herald/client';
+import { useMemo } from 'react';
 
-/** Findings, newest first, with severity colours and counts; HIGH priority highlighted. */
+import { SEVERITIES, selectSecurity } from '../state/security';
+import { clock } from './format';
+import { HookError } from './HookError';
+
+/** Security events kept: the findings counted are those of the last LIMIT events. */
+const LIMIT = 2000;
+/** Findings listed (the newest). */
+const ROWS = 100;
+
+/** Findings newest first, with severity colours and counts; HIGH priority highlighted;
+ *  running scans with their progress. */
 export function SecurityAlerts() {
-  const state = useDashboard();
-  const { rows, counts, high } = selectAlerts(state);
-  const scans = Object.values(state.scans).filter((s) => s.status === 'running' || s.status === 'queued');
+  const { events, error } = useWebSocketCategory(EventCategory.SECURITY, undefined, { limit: LIMIT });
+  const { findings, counts, high, activeScans } = useMemo(() => selectSecurity(events), [events]);
   return (
     <section className="card" data-testid="alerts-widget">
       <header>
@@ -15,6 +23,7 @@ export function SecurityAlerts() {
           {high} high priority
         </span>
       </header>
+      <HookError error={error} />
       <div className="counts">
         {SEVERITIES.map((s) => (
           <span key={s} className={`sev sev-${s}`} data-testid={`alert-count-${s}`} data-count={counts[s] ?? 0}>
@@ -22,22 +31,23 @@ export function SecurityAlerts() {
           </span>
         ))}
       </div>
-      {scans.length > 0 ? (
+      {activeScans.length > 0 ? (
         <div className="muted scans" data-testid="scans">
-          {scans.map((s) => (
+          {activeScans.map((s) => (
             <span key={s.id}>
               {s.id} {s.scanner ?? ''} {s.progress ?? 0}%{' '}
             </span>
           ))}
         </div>
       ) : null}
-      {rows.length === 0 ? <p className="empty">No findings yet.</p> : null}
+      {findings.length === 0 ? <p className="empty">No findings yet.</p> : null}
       <ul className="list">
-        {rows.map((a) => (
+        {findings.slice(0, ROWS).map((a) => (
           <li
             key={a.id}
             data-testid="alert-row"
             data-key={a.id}
+            data-ts={a.detectedAt}
             data-severity={a.severity}
             data-priority={a.priority}
             className={`alert sev-border-${a.severity}${a.priority === 'HIGH' ? ' highlight' : ''}`}

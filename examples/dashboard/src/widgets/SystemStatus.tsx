@@ -1,86 +1,99 @@
-import { useWebSocketConnection } from '@herald/client';
-import { useEffect, useRef, useState } from 'react';
+import { useChannel, useWebSocketEvent, type SystemAlertEvent, type SystemStatusUpdateEvent } from '@herald/client';
+import { useMemo } from 'react';
 
-import { percentile } from '../state/dashboard';
-import { useDashboard } from '../state/react';
-import { clock, statusClass } from './format';
+import { time } from '../state/pipelines';
+import { clock, duration, statusClass } from './format';
+import { HookError } from './HookError';
+import { MetricCard } from './MetricCard';
 
-function Card({ metric, label, value, hint }: { metric: string; label: string; value: string; hint?: string }) {
-  return (
-    <div className="metric" data-testid="metric-card" data-metric={metric} data-value={value}>
-      <div className="metric-label">{label}</div>
-      <div className="metric-value">{value}</div>
-      {hint ? <div className="muted small">{hint}</div> : null}
-    </div>
-  );
-}
 
 const fmt = (n: number | undefined | null, unit = ''): string => (n === undefined || n === null ? '—' : `${Math.round(n * 10) / 10}${unit}`);
+/** A numeric field outside the catalogue (kept in the event, e.g. `hubSubscriptions`). */
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
-/** System status (from `system_status_update`), metrics (from `system_metrics_update`) and
- *  the dashboard's own delivery metrics. */
+const isStatus = (e: { event_type: string }): e is SystemStatusUpdateEvent => e.event_type === 'system_status_update';
+
+/** The latest `system_alert` per alert id, newest first. */
+function latestAlerts(events: readonly { event_type: string }[]): SystemAlertEvent[] {
+  const byId = new Map<string, SystemAlertEvent>();
+  for (const e of events as SystemAlertEvent[]) if (e.event_type === 'system_alert') byId.set(e.data.alertId, e);
+  return [...byId.values()].filter((a) => !a.data.alert.resolved).sort((a, b) => time(b.timestamp) - time(a.timestamp));
+}
+
+/**
+ * System health, metrics and open alerts:
+ * - the status (`system_status_update`, subject `status`) is published when it changes, so
+ *   the latest one comes from history first: `useChannel` with `history: 1`;
+ * - metrics (`system_metrics_update`) arrive every few seconds: `useWebSocketEvent`;
+ * - alerts (`system_alert`, subject `alerts/…`): the last 20 from history, then live.
+ */
 export function SystemStatus() {
-  const { system, stats } = useDashboard();
-  const { state } = useWebSocketConnection();
-  // Events per second over the last 5 s, sampled once a second.
-  const samples = useRef<{ at: number; total: number }[]>([]);
-  const [rate, setRate] = useState(0);
-  const total = useRef(stats.total);
-  total.current = stats.total;
-  useEffect(() => {
-    const timer = setInterval(() => {
-      const now = Date.now();
-      samples.current = [...samples.current.filter((s) => now - s.at <= 5000), { at: now, total: total.current }];
-      const first = samples.current[0]!;
-      setRate(now > first.at ? ((total.current - first.total) * 1000) / (now - first.at) : 0);
-    }, 1000);
-    return () => clearInterval(timer);
-  }, []);
-
-  const m = system.metrics;
-  const p50 = percentile(stats.latencies, 50);
-  const p95 = percentile(stats.latencies, 95);
-  const health = system.status?.status ?? (state === 'connected' ? 'unknown' : 'unknown');
+  const { events: statusEvents, error: statusError } = useChannel('system', { subject: 'status', history: 1, limit: 5 });
+  const statusEvent = statusEvents.filter(isStatus).at(-1) ?? null;
+  const { data: metrics, event: metricsEvent, error: metricsError } = useWebSocketEvent('system_metrics_update');
+  const { events: alertEvents, error: alertsError } = useChannel('system', { subject: 'alerts', history: 20, limit: 50 });
+  const alerts = useMemo(() => latestAlerts(alertEvents), [alertEvents]);
+  const s = statusEvent?.data.status;
+  const m = metrics?.metrics;
+  const health = s?.status ?? 'unknown';
   return (
-    <section className="card wide" data-testid="system-widget">
+    <section className="card" data-testid="system-widget" data-source={statusEvent?.source ?? metricsEvent?.source ?? ''}>
       <header>
         <h2>System</h2>
         <span className={statusClass(health)} data-testid="system-status" data-status={health}>
           {health}
         </span>
-        {system.status?.message ? <span className="muted">{system.status.message}</span> : null}
+        <span className="muted grow">{s?.message ?? (s ? '' : 'waiting for system_status_update…')}</span>
+        {statusEvent ? (
+          <span className="muted small" data-testid="system-source">
+            {statusEvent.source}
+            {s?.version ? ` ${s.version}` : ''}
+            {s?.uptimeSeconds !== undefined ? ` · up ${duration(s.uptimeSeconds * 1000)}` : ''}
+          </span>
+        ) : null}
       </header>
-      {system.status?.components?.length ? (
-        <div className="components">
-          {system.status.components.map((c) => (
-            <span key={c.name} className={statusClass(c.status)} title={c.message ?? ''}>
+      <HookError error={statusError ?? metricsError ?? alertsError} />
+      {s?.components?.length ? (
+        <div className="components" data-testid="system-components">
+          {s.components.map((c) => (
+            <span key={c.name} className={statusClass(c.status)} title={c.message ?? ''} data-testid="system-component" data-key={c.name}>
               {c.name}
             </span>
           ))}
         </div>
       ) : null}
       <div className="metrics">
-        <Card metric="cpu" label="CPU" value={fmt(m?.cpuPercent, '%')} />
-        <Card metric="memory" label="Memory" value={fmt(m?.memoryPercent, '%')} />
-        <Card metric="running" label="Running executions" value={fmt(m?.runningExecutions)} />
-        <Card metric="queued" label="Queued jobs" value={fmt(m?.queuedJobs)} />
-        <Card metric="events-total" label="Events received" value={String(stats.total)} hint={`${stats.byPriority.HIGH ?? 0} high priority`} />
-        <Card metric="events-rate" label="Events / s (5 s)" value={fmt(rate)} />
-        <Card metric="latency" label="Delivery latency p50 / p95" value={p50 === null ? '—' : `${p50} / ${p95} ms`} hint="event timestamp → browser" />
-        <Card
-          metric="resyncs"
-          label="Resyncs (reloaded from history)"
-          value={String(stats.resyncs)}
-          hint={stats.lastResync ? `${stats.lastResync.channel} at ${clock(stats.lastResync.at)}` : 'none'}
+        <MetricCard metric="cpu" label="CPU" value={fmt(m?.cpuPercent, '%')} hint={num(m?.loadAverage1m) !== undefined ? `load ${fmt(num(m?.loadAverage1m))}` : undefined} />
+        <MetricCard metric="memory" label="Memory" value={fmt(m?.memoryPercent, '%')} />
+        <MetricCard metric="hub-rate" label="Hub events / s" value={fmt(m?.eventsPerSecond)} />
+        <MetricCard
+          metric="clients"
+          label="Hub connections"
+          value={fmt(m?.connectedClients)}
+          hint={num(m?.hubSubscriptions) !== undefined ? `${num(m?.hubSubscriptions)} subscriptions` : undefined}
         />
+        {/* Platform gauges, when the publisher reports them. */}
+        {m?.activePipelines !== undefined ? <MetricCard metric="pipelines" label="Active pipelines" value={fmt(m.activePipelines)} /> : null}
+        {m?.runningExecutions !== undefined ? <MetricCard metric="running" label="Running executions" value={fmt(m.runningExecutions)} /> : null}
+        {m?.queuedJobs !== undefined ? <MetricCard metric="queued" label="Queued jobs" value={fmt(m.queuedJobs)} /> : null}
       </div>
-      {system.alerts.length > 0 ? (
+      {metricsEvent ? <div className="muted small updated">metrics at {clock(time(metricsEvent.timestamp))}</div> : null}
+      {alerts.length > 0 ? (
         <ul className="list">
-          {system.alerts.slice(0, 5).map((a) => (
-            <li key={a.id} data-testid="system-alert" data-key={a.id} className={`alert sev-border-${a.severity}${a.priority === 'HIGH' ? ' highlight' : ''}`}>
-              <span className={`sev sev-${a.severity}`}>{a.severity}</span>
-              <span className="grow">{a.title}</span>
-              <span className="muted">{a.component ?? ''}</span>
+          {alerts.slice(0, 5).map((a) => (
+            <li
+              key={a.data.alertId}
+              data-testid="system-alert"
+              data-key={a.data.alertId}
+              className={`alert sev-border-${a.data.alert.severity}${a.priority === 'HIGH' ? ' highlight' : ''}`}
+            >
+              <span className={`sev sev-${a.data.alert.severity}`}>{a.data.alert.severity}</span>
+              <span className="grow">
+                {a.data.alert.title}
+                {a.data.alert.message ? <span className="muted"> · {a.data.alert.message}</span> : null}
+              </span>
+              <span className="muted">{a.data.alert.component ?? ''}</span>
+              <span className="muted">{clock(time(a.timestamp))}</span>
             </li>
           ))}
         </ul>

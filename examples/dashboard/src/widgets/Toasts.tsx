@@ -1,34 +1,67 @@
-import { useEffect } from 'react';
+import type { CatalogueEvent } from '@herald/client';
+import { useEffect, useState } from 'react';
 
-import type { Toast } from '../state/dashboard';
-import { useDashboard, useDashboardStore } from '../state/react';
+import { useEveryEvent } from '../state/useEveryEvent';
 
 const TTL_MS = 8000;
+const MAX = 4;
 
-function ToastItem({ toast }: { toast: Toast }) {
-  const store = useDashboardStore();
+interface Toast {
+  id: string;
+  category: string;
+  title: string;
+  message: string;
+}
+
+function toastFor(e: CatalogueEvent): Toast {
+  const t = (title: string, message = '') => ({ id: e.id, category: e.category, title, message });
+  switch (e.event_type) {
+    case 'pipeline_execution_completed':
+      return t(`Execution ${e.data.executionId} ${e.data.execution.status}`, e.data.execution.message);
+    case 'security_vulnerability_detected':
+    case 'security_vulnerability_updated':
+      return t(`${e.data.vulnerability.severity.toUpperCase()}: ${e.data.vulnerability.title}`, e.data.vulnerability.cve);
+    case 'debug_error_detected':
+      return t(`Error in session ${e.data.sessionId}`, e.data.error.message);
+    case 'debug_patch_rollback':
+      return t(`Patch ${e.data.patchId} rolled back`, e.data.result.message);
+    case 'debug_patch_applied':
+      return t(`Patch ${e.data.patchId} ${e.data.result.success ? 'applied' : 'failed'}`, e.data.result.message);
+    case 'system_alert':
+      return t(e.data.alert.title, e.data.alert.message);
+    default:
+      return t(e.event_type.replaceAll('_', ' '), e.subject);
+  }
+}
+
+function ToastItem({ toast, onDismiss }: { toast: Toast; onDismiss: (id: string) => void }) {
   useEffect(() => {
-    const timer = setTimeout(() => store.dispatch({ type: 'dismiss-toast', id: toast.id }), TTL_MS);
+    const timer = setTimeout(() => onDismiss(toast.id), TTL_MS);
     return () => clearTimeout(timer);
-  }, [store, toast.id]);
+  }, [toast.id, onDismiss]);
   return (
     <div className={`toast toast-${toast.category.toLowerCase()}`} role="alert" data-testid="toast" data-key={toast.id}>
       <strong>{toast.title}</strong>
       {toast.message ? <div className="small">{toast.message}</div> : null}
-      <button aria-label="dismiss" onClick={() => store.dispatch({ type: 'dismiss-toast', id: toast.id })}>
+      <button aria-label="dismiss" onClick={() => onDismiss(toast.id)}>
         ×
       </button>
     </div>
   );
 }
 
-/** Toasts for HIGH priority events. */
+/** A toast for each live HIGH priority event (never for replayed history), at most four. */
 export function Toasts() {
-  const { toasts } = useDashboard();
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  useEveryEvent((event, delivery) => {
+    if (event.priority !== 'HIGH' || delivery.replayed) return;
+    setToasts((list) => [toastFor(event), ...list.filter((t) => t.id !== event.id)].slice(0, MAX));
+  });
+  const [dismiss] = useState(() => (id: string) => setToasts((list) => list.filter((t) => t.id !== id)));
   return (
     <div className="toasts" data-testid="toasts">
       {toasts.map((t) => (
-        <ToastItem key={t.id} toast={t} />
+        <ToastItem key={t.id} toast={t} onDismiss={dismiss} />
       ))}
     </div>
   );
