@@ -15,45 +15,9 @@
 #      CHROMIUM (default /usr/bin/chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
-target=${CARGO_TARGET_DIR:-$root/target}
-if [ "${HERALD_PROFILE:-release}" = dev ]; then
-  export HERALD_BIN_DIR=${HERALD_BIN_DIR:-$target/debug}
-else
-  export HERALD_BIN_DIR=${HERALD_BIN_DIR:-$target/release}
-fi
 app=examples/api-doc-app
-pkg=wasm-bindings/react
-
-if [ ! -f "$pkg/dist/index.js" ] || [ ! -f "$pkg/wasm/herald_wasm_bg.wasm" ]; then
-  echo "--> @herald/client (./scripts/npm-package.sh)"
-  ./scripts/npm-package.sh
-fi
-
-if [ "${1:-}" != "--no-e2e" ]; then
-  # Always build (a no-op when fresh) so the test never runs a stale hub. The same packages
-  # and features as scripts/dashboard-tests.sh, so after it this is a no-op.
-  if [ "${HERALD_PROFILE:-release}" = dev ]; then
-    echo "--> hub (dev build)"
-    cargo build --locked -q -p herald-hub --features __echo -p example-pipeline-service -p example-security-service -p example-debugger-service
-  else
-    echo "--> hub (release build)"
-    cargo build --locked -q --release -p herald-hub -p example-pipeline-service -p example-security-service -p example-debugger-service
-  fi
-  command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null || {
-    echo "Chromium not found: apt-get install -y --no-install-recommends chromium (see docs/toolchain.md)" >&2
-    exit 1
-  }
-fi
-
-cd "$app"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "--> npm ci ($app)"
-  npm ci --no-audit --no-fund
-fi
-
-echo "--> build ($app: tsc -b && vite build)"
-npm run build
+source scripts/lib/browser-app.sh
+prepare_browser_app "$@"
 
 if [ "${1:-}" != "--no-e2e" ]; then
   echo "--> end-to-end (production-mode hub + chromium)"
