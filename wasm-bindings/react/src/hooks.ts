@@ -168,9 +168,20 @@ export function useWebSocketCategory<C extends EventCategory>(
   );
 }
 
-/** The last `limit` events of every category (default 100), oldest first: `{ events, error }`. */
-export function useWebSocketEvents(options: LimitOptions = {}): EventsSnapshot<CatalogueEvent> {
-  return useBuffer<CatalogueEvent>(options.limit ?? DEFAULT_LIMIT, null, 'all', (client, push, fail) =>
+/** The last `limit` events of every category (default 100), oldest first: `{ events, error }`.
+ *  With `handler`, also calls it for every event (the latest `handler` is used). */
+export function useWebSocketEvents(options?: LimitOptions): EventsSnapshot<CatalogueEvent>;
+export function useWebSocketEvents(
+  handler?: EventHandler<CatalogueEvent> | null,
+  options?: LimitOptions,
+): EventsSnapshot<CatalogueEvent>;
+export function useWebSocketEvents(
+  handlerOrOptions?: EventHandler<CatalogueEvent> | LimitOptions | null,
+  options?: LimitOptions,
+): EventsSnapshot<CatalogueEvent> {
+  const handler = typeof handlerOrOptions === 'function' ? handlerOrOptions : null;
+  const { limit = DEFAULT_LIMIT } = (typeof handlerOrOptions === 'function' ? options : (handlerOrOptions ?? options)) ?? {};
+  return useBuffer<CatalogueEvent>(limit, handler, 'all', (client, push, fail) =>
     client.onAnyEvent((d) => push(d as unknown as HeraldDelivery<CatalogueEvent>), { onError: fail }),
   );
 }

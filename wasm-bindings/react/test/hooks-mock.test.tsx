@@ -105,6 +105,19 @@ describe('hooks on the mock hub', () => {
     expect(hub.received.filter((r) => r.frame.type === 'subscribe')).toHaveLength(1);
   });
 
+  it('useWebSocketEvents takes a handler too, called once per event of any category', async () => {
+    const calls: string[] = [];
+    const { result } = renderHook(() => useWebSocketEvents((event) => calls.push(event.event_type), { limit: 5 }), {
+      wrapper: Provider,
+    });
+    await hub.waitForSubscription('pipeline');
+    await hub.waitForSubscription('security');
+    hub.publish('pipeline', completed('e-1'));
+    hub.publish('security', makeEvent('security_scan_started', { scanId: 's-1', scan: { id: 's-1', status: 'running' } }));
+    await vi.waitFor(() => expect(calls).toEqual(['pipeline_execution_completed', 'security_scan_started']));
+    expect(result.current.events).toHaveLength(2);
+  });
+
   it('shows a refused implied subscription in the hook and the connection, warned once', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     hub.refuse('security', 'forbidden');

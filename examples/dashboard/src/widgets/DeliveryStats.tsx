@@ -2,7 +2,6 @@ import { useResync, useWebSocketEvents, type HeraldResync } from '@herald/client
 import { useEffect, useRef, useState } from 'react';
 
 import { time } from '../state/pipelines';
-import { useEveryEvent } from '../state/useEveryEvent';
 import { MetricCard } from './MetricCard';
 import { clock } from './format';
 
@@ -32,7 +31,7 @@ function pct(samples: readonly number[], p: number): number | null {
  *  Counts in a ref on every delivery and renders once a second. */
 export function DeliveryStats() {
   const counters = useRef<Counters>({ total: 0, replayed: 0, latencies: [] });
-  useEveryEvent((event, delivery) => {
+  useWebSocketEvents((event, delivery) => {
     const c = counters.current;
     c.total += 1;
     if (delivery.replayed) c.replayed += 1;

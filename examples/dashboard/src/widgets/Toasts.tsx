@@ -1,7 +1,7 @@
+import { useWebSocketEvents } from '@herald/client';
 import type { CatalogueEvent } from '@herald/client';
 import { useEffect, useState } from 'react';
 
-import { useEveryEvent } from '../state/useEveryEvent';
 
 const TTL_MS = 8000;
 const MAX = 4;
@@ -53,7 +53,7 @@ function ToastItem({ toast, onDismiss }: { toast: Toast; onDismiss: (id: string)
 /** A toast for each live HIGH priority event (never for replayed history), at most four. */
 export function Toasts() {
   const [toasts, setToasts] = useState<Toast[]>([]);
-  useEveryEvent((event, delivery) => {
+  useWebSocketEvents((event, delivery) => {
     if (event.priority !== 'HIGH' || delivery.replayed) return;
     setToasts((list) => [toastFor(event), ...list.filter((t) => t.id !== event.id)].slice(0, MAX));
   });
