@@ -16,12 +16,13 @@
 //      committed file; its own screenshots go to e2e/shots.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
+
+import { freePort, report, stop, until as untilFor } from '../../../scripts/lib/e2e.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const app = resolve(here, '..');
@@ -32,27 +33,7 @@ const shots = join(app, 'e2e/shots');
 const screenshot = process.env.SCREENSHOT ? resolve(root, process.env.SCREENSHOT) : null;
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30_000);
 const started = new Set(); // child processes this test started
-const t0 = Date.now();
-const log = (...a) => console.log(`[e2e +${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
-let failures = 0;
-const check = (ok, what) => {
-  if (ok) log(`ok   ${what}`);
-  else {
-    failures += 1;
-    log(`FAIL ${what}`);
-  }
-};
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-  });
-}
+const { log, check, elapsed, failures } = report('e2e');
 
 // `herald-hub --dev` refuses configured keys: none from this environment reaches the children.
 const baseEnv = { ...process.env };
@@ -66,28 +47,7 @@ function start(name, bin, args, env = {}) {
   return child;
 }
 
-async function stop(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function until(what, fn, timeout = TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (what, fn, timeout = TIMEOUT) => untilFor(what, fn, timeout);
 
 let port;
 
@@ -257,8 +217,8 @@ async function main() {
 
 main().then(
   () => {
-    console.log(failures === 0 ? `\ne2e: all checks passed (${((Date.now() - t0) / 1000).toFixed(1)} s)` : `\ne2e: ${failures} check(s) FAILED`);
-    process.exit(failures === 0 ? 0 : 1);
+    console.log(failures() === 0 ? `\ne2e: all checks passed (${elapsed()} s)` : `\ne2e: ${failures()} check(s) FAILED`);
+    process.exit(failures() === 0 ? 0 : 1);
   },
   async (error) => {
     console.error(`\ne2e FAILED: ${error.stack ?? error}`);
