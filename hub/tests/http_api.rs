@@ -401,3 +401,25 @@ async fn the_dev_token_route_exists_only_in_development_mode() {
     assert_eq!(authenticated["user"]["id"], "u-9");
     assert_eq!(authenticated["user"]["org"], "dev");
 }
+
+#[tokio::test]
+async fn the_static_app_never_answers_an_api_path_or_a_websocket_upgrade() {
+    let dir = std::env::temp_dir().join(format!("herald-static-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), "<!doctype html><title>app</title>").unwrap();
+    let static_dir = dir.clone();
+    let hub = spawn_hub(move |c| c.static_dir = Some(static_dir)).await;
+    // Client-side routes of the app get its index.html.
+    let page = reqwest::get(hub.http("/pipelines/p-42")).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<title>app</title>"));
+    // A mistyped API path is a 404, not the app's page.
+    assert_eq!(reqwest::get(hub.http("/api/herald-token")).await.unwrap().status(), 404);
+    // So is a WebSocket upgrade on a wrong path: a client sees the refusal, not a 200 page.
+    let wrong = tokio_tungstenite::connect_async(format!("ws://{}/websocket", hub.addr)).await;
+    match wrong {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 404),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

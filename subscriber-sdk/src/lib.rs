@@ -76,7 +76,7 @@ pub use proto::{Backoff, ClientProto, ConnectionState, Delivery, ProtoConfig, Pr
 pub use herald_event_types::frame::{AuthErrorCode, EventFrame, User};
 pub use herald_event_types::{
     ChannelName, CloseCode, DataError, EncodeError, Envelope, ErrorCode, Event, EventCategory, EventId,
-    ParseChannelError, ParseSubjectError, Priority, StreamPosition, Subject, Timestamp, events,
+    ParseChannelError, ParseSubjectError, Priority, StreamPosition, Subject, Timestamp, category_of, events,
 };
 pub use router::{Resync, SubscriptionEvent};
 pub use time::{Duration, Instant};

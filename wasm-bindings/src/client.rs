@@ -223,8 +223,9 @@ impl JsClient {
 
     /// Calls `callback(delivery)` for the first delivery of every event of `eventType`, and
     /// subscribes that type's category channel while listening (`USER`: the user's own
-    /// subject). A type outside the catalogue implies no subscription. `options.onError`
-    /// hears a refusal of that subscription.
+    /// subject). Throws `invalid_argument` for a type outside the catalogue (a typo would
+    /// otherwise listen to nothing): subscribe a custom type's channel with `subscribe`.
+    /// `options.onError` hears a refusal of that subscription.
     #[wasm_bindgen(js_name = onEvent)]
     pub fn on_event(
         &self,
@@ -232,6 +233,12 @@ impl JsClient {
         callback: DeliveryCallback,
         options: Option<InterestOptions>,
     ) -> Result<Unsubscribe, JsValue> {
+        if herald_subscriber::category_of(event_type).is_none() {
+            return Err(error::invalid(format_args!(
+                "unknown event type {event_type:?}: not in the catalogue (docs/events.md); for your own \
+                 event types, subscribe their channel with subscribe()"
+            )));
+        }
         interest(self.client.on_type(event_type, delivery_callback(callback)?), options)
     }
 

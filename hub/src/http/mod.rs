@@ -70,8 +70,20 @@ pub(crate) fn router(state: Arc<HubState>) -> Router {
     let router = router.with_state(state.clone());
     let router = match static_dir {
         Some(dir) => {
-            let index = ServeFile::new(dir.join("index.html"));
-            router.fallback_service(ServeDir::new(dir).fallback(index))
+            // The app's files, and `index.html` for its client-side routes; never for an API
+            // path or a WebSocket upgrade, which get the 404 of a hub without a static dir (a
+            // mistyped `/api/…` or WebSocket path must not look like success).
+            let app = ServeDir::new(dir.clone()).fallback(ServeFile::new(dir.join("index.html")));
+            router.fallback(move |request: axum::extract::Request| {
+                let app = app.clone();
+                async move {
+                    let api = request.uri().path().starts_with("/api/");
+                    if api || request.headers().contains_key(axum::http::header::UPGRADE) {
+                        return axum::http::StatusCode::NOT_FOUND.into_response();
+                    }
+                    tower::ServiceExt::oneshot(app, request).await.into_response()
+                }
+            })
         }
         None => router,
     };
