@@ -253,8 +253,10 @@ fn a_failed_recovery_signals_resync_then_reloads_the_latest_events_as_replayed()
             _ => None,
         })
         .collect();
-    let expected: Vec<_> =
-        [(6, true), (7, true), (8, true), (9, false)].into_iter().map(|(o, r)| (o, r, "e2".to_owned())).collect();
+    let expected: Vec<_> = [(6, true), (7, true), (8, true), (9, false)]
+        .into_iter()
+        .map(|(o, r)| (o, r, std::sync::Arc::from("e2")))
+        .collect();
     assert_eq!(delivered, expected);
     assert_eq!(s.proto.position(id).unwrap().offset, 9);
 }

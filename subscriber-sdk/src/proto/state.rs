@@ -85,8 +85,8 @@ impl SubscriptionId {
 pub struct Delivery {
     /// The channel.
     pub channel: ChannelName,
-    /// The channel's epoch the offset belongs to.
-    pub epoch: String,
+    /// The channel's epoch the offset belongs to (shared by the channel's deliveries).
+    pub epoch: Arc<str>,
     /// The event's offset in the channel.
     pub offset: u64,
     /// `true` when the event came as part of a replay (`history`, a `since` recovery, or the
@@ -105,7 +105,7 @@ pub struct Delivery {
 impl Delivery {
     /// The position of this event: `(epoch, offset)`.
     pub fn position(&self) -> StreamPosition {
-        StreamPosition { epoch: self.epoch.clone(), offset: self.offset }
+        StreamPosition { epoch: self.epoch.to_string(), offset: self.offset }
     }
 }
 

@@ -83,7 +83,8 @@ pub(crate) struct Table {
 
 #[derive(Debug, Default)]
 struct ChannelState {
-    epoch: String,
+    /// Shared with every delivery of the channel: cloning it costs no allocation.
+    epoch: Arc<str>,
     replaying: Option<(Subject, u64, u64)>, // (subject, events left, latest offset)
 }
 
@@ -213,7 +214,7 @@ impl Table {
         }
         sub.position = Some(StreamPosition { epoch: frame.epoch.clone(), offset });
         let channel = self.channels.entry(key.0.clone()).or_default();
-        channel.epoch = frame.epoch;
+        channel.epoch = Arc::from(frame.epoch);
         if frame.replayed > 0 {
             channel.replaying = Some((subject, frame.replayed, frame.offset));
         } else {
@@ -252,7 +253,7 @@ impl Table {
             }
             let Some(prefix) = &sub.subject else { continue };
             let matches = prefix.matches(&event.subject);
-            let same_epoch = sub.position.as_ref().is_some_and(|p| p.epoch == epoch);
+            let same_epoch = sub.position.as_ref().is_some_and(|p| *p.epoch == *epoch);
             let seen = sub.position.as_ref().map_or(0, |p| p.offset);
             // Seen before: delivered earlier by this subscription, which covers it and has
             // delivered everything it matched between its floor and its position.
